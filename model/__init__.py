@@ -1,0 +1,1 @@
+"""CA-SUM: network, configuration, data loading and training."""

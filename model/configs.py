@@ -1,0 +1,156 @@
+"""Command-line configuration of a training run: the reference's arguments, names and defaults, plus paths and device.
+
+Paths given on the command line are taken as given (relative to the working directory); the defaults are relative to
+the repository root, so `python model/main.py` works from any directory.
+"""
+import argparse
+import re
+from pathlib import Path
+
+import torch
+
+from model.data_loader import load_splits
+from model.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INIT_TYPES = ("xavier", "normal", "kaiming", "orthogonal")
+
+
+def str2bool(v):
+    """'true'/'false' (and yes/no, t/f, y/n, 1/0) to bool, for the reference's boolean flags."""
+    if v.lower() in ("yes", "true", "t", "y", "1"):
+        return True
+    if v.lower() in ("no", "false", "f", "n", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"boolean value expected (true or false), got {v!r}")
+
+
+def bounded(cast, low=None, high=None, low_open=False, what="value"):
+    """An argparse type: `cast` the string, then check low <= x (or low < x) and x <= high."""
+    def parse(text):
+        try:
+            x = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {cast.__name__} value: {text!r}") from None
+        if x != x or (low is not None and (x <= low if low_open else x < low)) or (high is not None and x > high):
+            lo = "" if low is None else f"{low} {'<' if low_open else '<='} "
+            hi = "" if high is None else f" <= {high}"
+            raise argparse.ArgumentTypeError(f"{what} must satisfy {lo}{what}{hi}, got {text}")
+        return x
+    return parse
+
+
+def optional(parse):
+    """Accept 'None' (any case) as None, as the reference's README allows for --seed, --init_type, --init_gain."""
+    def wrapped(text):
+        return None if text.lower() == "none" else parse(text)
+    return wrapped
+
+
+def init_type(text):
+    if text.lower() == "none":
+        return None
+    if text not in INIT_TYPES:
+        raise argparse.ArgumentTypeError(f"unknown init_type {text!r} (choose from {', '.join(INIT_TYPES)} or None)")
+    return text
+
+
+def video_type(text):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text):
+        raise argparse.ArgumentTypeError(f"video_type must be a plain name like SumMe or TVSum, got {text!r}")
+    return text
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python model/main.py",
+        description="Train CA-SUM on one split for one length-regularisation factor sigma (--reg_factor).")
+    g = p.add_argument_group("mode")
+    g.add_argument("--mode", choices=("train", "test"), default="train",
+                   help="kept for compatibility with the reference CLI; main.py always trains (default: train)")
+    g.add_argument("--verbose", type=str2bool, default=False, help="print the loss of every epoch (default: false)")
+    g.add_argument("--video_type", type=video_type, default="SumMe", help="dataset name: SumMe or TVSum (default: SumMe)")
+    g = p.add_argument_group("model")
+    g.add_argument("--input_size", type=bounded(int, 1, what="input_size"), default=1024,
+                   help="feature size of the input (default: 1024)")
+    g.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60,
+                   help="size of the blocks kept on the diagonal of the attention matrix (default: 60)")
+    g.add_argument("--init_type", type=init_type, default="xavier",
+                   help=f"weight initialisation: {', '.join(INIT_TYPES)} or None (default: xavier)")
+    g.add_argument("--init_gain", type=optional(bounded(float, what="init_gain")), default=1.4142,
+                   help="standard deviation of the 'normal' initialisation (default: 1.4142)")
+    g = p.add_argument_group("training")
+    g.add_argument("--n_epochs", type=bounded(int, 1, what="n_epochs"), default=400, help="training epochs (default: 400)")
+    g.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=20,
+                   help="videos per optimiser step; the paper uses 20 for SumMe, 40 for TVSum (default: 20)")
+    g.add_argument("--seed", type=optional(int), default=12345, help="random seed, or None (default: 12345)")
+    g.add_argument("--clip", type=bounded(float, 0, low_open=True, what="clip"), default=5.0,
+                   help="maximum L2 norm of the gradient (default: 5.0)")
+    g.add_argument("--lr", type=bounded(float, 0, low_open=True, what="lr"), default=5e-4, help="learning rate (default: 5e-4)")
+    g.add_argument("--l2_req", type=bounded(float, 0, what="l2_req"), default=1e-5, help="Adam weight decay (default: 1e-5)")
+    g.add_argument("--reg_factor", type=bounded(float, 0, 1, low_open=True, what="reg_factor"), default=0.6,
+                   help="length regularisation factor sigma, 0 < sigma <= 1 (default: 0.6)")
+    g.add_argument("--split_index", type=bounded(int, 0, what="split_index"), default=0,
+                   help="index of the split in the splits file (default: 0)")
+    g = p.add_argument_group("files and device")
+    g.add_argument("--dataset_file", type=Path, default=None,
+                   help="h5 features file (default: data/{VideoType}/eccv16_dataset_{videotype}_google_pool5.h5)")
+    g.add_argument("--splits_file", type=Path, default=None,
+                   help="splits JSON (default: data/splits/{videotype}_splits.json)")
+    g.add_argument("--exp_dir", type=Path, default=REPO_ROOT / "Summaries" / "exp1",
+                   help="experiment folder (default: Summaries/exp1)")
+    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--save_weights", type=str2bool, default=False,
+                   help="also save the attention matrices of the first and last evaluation to weights.h5 (default: false)")
+    return p
+
+
+def default_dataset_file(video_type):
+    return REPO_ROOT / "data" / video_type / f"eccv16_dataset_{video_type.lower()}_google_pool5.h5"
+
+
+def default_splits_file(video_type):
+    return REPO_ROOT / "data" / "splits" / f"{video_type.lower()}_splits.json"
+
+
+def resolve_device(name):
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def run_dirs(exp_dir, reg_factor, video_type, split_index):
+    """(log_dir, score_dir, save_dir) of one run: {exp_dir}/reg{sigma}/{VideoType}/{logs,results,models}/split{k}."""
+    base = Path(exp_dir) / f"reg{reg_factor}" / video_type
+    return tuple(base / part / f"split{split_index}" for part in ("logs", "results", "models"))
+
+
+def get_config(argv=None):
+    """Parse and validate the command line; argparse rejects bad values with a message and exit status 2."""
+    parser = build_parser()
+    config = parser.parse_args(argv)
+    config.dataset_file = config.dataset_file or default_dataset_file(config.video_type)
+    config.splits_file = config.splits_file or default_splits_file(config.video_type)
+    try:
+        splits = load_splits(config.splits_file)
+    except UserError as e:
+        parser.error(str(e))
+    if config.split_index >= len(splits):
+        parser.error(f"--split_index {config.split_index}: {config.splits_file} has splits 0..{len(splits) - 1}")
+    config.split = splits[config.split_index]
+    n_train = len(config.split["train_keys"])
+    if config.batch_size > n_train:
+        parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
+                     f"{config.split_index} in {config.splits_file}")
+    if config.init_type == "normal" and config.init_gain is None:
+        parser.error("--init_type normal needs an --init_gain")
+    try:
+        config.device = resolve_device(config.device)
+    except UserError as e:
+        parser.error(str(e))
+    config.log_dir, config.score_dir, config.save_dir = run_dirs(
+        config.exp_dir, config.reg_factor, config.video_type, config.split_index)
+    return config

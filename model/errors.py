@@ -1,0 +1,18 @@
+"""User-facing errors: one line naming the file and the problem, a non-zero exit, no traceback."""
+import sys
+
+
+class UserError(Exception):
+    """A problem with the user's input or environment that the user can fix (bad file, bad argument, ...)."""
+
+
+def run_cli(main):
+    """Call main(); report a UserError as `error: ...` on stderr and exit 2 instead of printing a traceback."""
+    try:
+        return main()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The CA-SUM network: the concentrated attention block and the summarizer around it."""

@@ -1,0 +1,74 @@
+"""Concentrated attention with frame uniqueness and diversity (SPEC section 2).
+
+The attention matrix is kept only on non-overlapping blocks of its main diagonal. Each frame's *uniqueness* is the
+normalised entropy of its attention row; its *diversity* is the attention it pays to dissimilar frames outside its
+block. Both are appended to the attended features, and the diversity is also added inside every block.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def block_mask(T, block_size, device=None):
+    """Boolean [T, T] mask, True where frames i and j fall in the same block of `block_size` frames."""
+    block = torch.arange(T, device=device) // block_size
+    return block[:, None] == block[None, :]
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, input_size=1024, output_size=1024, block_size=60):
+        super().__init__()
+        self.input_size = input_size
+        self.output_size = output_size
+        self.block_size = block_size
+        # Registration order fixes both the state_dict layout and the order of PyTorch's default initialisation.
+        self.Wk = nn.Linear(input_size, output_size, bias=False)
+        self.Wq = nn.Linear(input_size, output_size, bias=False)
+        self.Wv = nn.Linear(input_size, output_size, bias=False)
+        self.out = nn.Linear(output_size + 2, input_size, bias=False)
+
+    @staticmethod
+    def uniqueness(energies):
+        """Entropy of each softmax row divided by ln(T), then L1-normalised over frames ([T]).
+
+        A single frame has nothing to be unique against: its uniqueness is 0 (the reference divides by ln 1 = 0).
+        """
+        T = energies.shape[0]
+        if T == 1:
+            return energies.new_zeros(1)
+        entropy = -(F.softmax(energies, dim=-1) * F.log_softmax(energies, dim=-1)).sum(-1)
+        return F.normalize(entropy / math.log(T), p=1, dim=-1)
+
+    @staticmethod
+    def diversity(dissimilarity, attention, outside):
+        """Attention-weighted mean dissimilarity of each frame to the frames outside its block ([T]).
+
+        A row with no weight outside its block (T <= block_size, or a static shot) gets 0 instead of 0 / 0.
+        """
+        div_out = dissimilarity * outside
+        denominator = div_out.sum(-1)
+        numerator = (div_out * attention).sum(-1)
+        empty = denominator == 0
+        return torch.where(empty, torch.zeros_like(numerator), numerator / torch.where(empty, 1.0, denominator))
+
+    def forward(self, x):
+        """x [T, input_size] -> (features [T, input_size], block-diagonal attention [T, T])."""
+        T = x.shape[0]
+        unit = F.normalize(x, p=2, dim=1)
+        dissimilarity = 1 - unit @ unit.t()
+
+        K, Q, V = self.Wk(x), self.Wq(x), self.Wv(x)
+        energies = Q @ K.t()
+        attention = F.softmax(energies, dim=-1)
+
+        inside = block_mask(T, self.block_size, x.device).to(x.dtype)
+        outside = 1 - inside
+        d = self.diversity(dissimilarity, attention, outside)
+        weights = attention * inside + d.unsqueeze(0) * inside
+
+        y = weights @ V
+        characteristics = torch.stack((self.uniqueness(energies), d)).detach()
+        y = self.out(torch.cat((y, characteristics.t()), dim=-1))
+        return y, weights

@@ -1,0 +1,27 @@
+"""CA_SUM: concentrated attention followed by a two-layer regressor that outputs frame importance in [0, 1]."""
+import torch
+import torch.nn as nn
+
+from model.layers.attention import SelfAttention
+
+
+class CA_SUM(nn.Module):
+    def __init__(self, input_size=1024, output_size=1024, block_size=60):
+        super().__init__()
+        self.attention = SelfAttention(input_size=input_size, output_size=output_size, block_size=block_size)
+        self.linear_1 = nn.Linear(input_size, input_size)
+        self.linear_2 = nn.Linear(input_size, 1)
+        self.drop = nn.Dropout(p=0.5)
+        self.norm_y = nn.LayerNorm(input_size, eps=1e-6)
+        self.norm_linear = nn.LayerNorm(input_size, eps=1e-6)
+
+    def regress(self, x, attended):
+        """Residual, dropout, normalisation and the regressor: per-frame scores [T] from x and its attended features."""
+        y = self.norm_y(self.drop(x + attended))
+        y = self.norm_linear(self.drop(torch.relu(self.linear_1(y))))
+        return torch.sigmoid(self.linear_2(y)).view(-1)
+
+    def forward(self, x):
+        """x [T, input_size] -> (scores [1, T], block-diagonal attention [T, T])."""
+        attended, weights = self.attention(x)
+        return self.regress(x, attended).view(1, -1), weights
