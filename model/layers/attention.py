@@ -72,3 +72,30 @@ class SelfAttention(nn.Module):
         characteristics = torch.stack((self.uniqueness(energies), d)).detach()
         y = self.out(torch.cat((y, characteristics.t()), dim=-1))
         return y, weights
+
+    def row_statistics(self, x, Q, K, rows):
+        """First pass of the chunked path: per frame uniqueness, diversity and log-sum-exp of its energy row ([T] each).
+
+        Every [rows, T] slab is computed and dropped in turn, so no [T, T] matrix is ever held.
+        """
+        T = x.shape[0]
+        unit = F.normalize(x, p=2, dim=1)
+        entropy, d, log_norm = (x.new_empty(T) for _ in range(3))
+        for start in range(0, T, rows):
+            end = min(start + rows, T)
+            energies = Q[start:end] @ K.t()
+            attention = F.softmax(energies, dim=-1)
+            entropy[start:end] = -(attention * F.log_softmax(energies, dim=-1)).sum(-1)
+            log_norm[start:end] = torch.logsumexp(energies, dim=-1)
+            block = torch.arange(start, end, device=x.device)[:, None] // self.block_size
+            outside = (block != torch.arange(T, device=x.device)[None, :] // self.block_size).to(x.dtype)
+            d[start:end] = self.diversity(1 - unit[start:end] @ unit.t(), attention, outside)
+        uniqueness = F.normalize(entropy / math.log(T), p=1, dim=-1) if T > 1 else entropy.zero_()
+        return uniqueness, d, log_norm
+
+    def attend_rows(self, Q, K, V, log_norm, d, uniqueness):
+        """Second pass: the block's output rows, for a slab of whole blocks (Q, K, V, ... cut to the same rows)."""
+        inside = block_mask(Q.shape[0], self.block_size, Q.device).to(Q.dtype)
+        weights = (torch.exp(Q @ K.t() - log_norm[:, None]) + d[None, :]) * inside
+        y = weights @ V
+        return self.out(torch.cat((y, uniqueness[:, None], d[:, None]), dim=-1))

@@ -25,3 +25,23 @@ class CA_SUM(nn.Module):
         """x [T, input_size] -> (scores [1, T], block-diagonal attention [T, T])."""
         attended, weights = self.attention(x)
         return self.regress(x, attended).view(1, -1), weights
+
+    @torch.no_grad()
+    def score_frames(self, x, chunk=256):
+        """Scores [T] equal to forward's in eval mode, in O(T * (block_size + chunk)) memory instead of O(T^2).
+
+        For long videos: the attention rows are walked `chunk` rows at a time (rounded to whole blocks). Puts the
+        model in eval mode.
+        """
+        self.eval()
+        attention = self.attention
+        rows = attention.block_size * max(1, chunk // attention.block_size)
+        K, Q, V = attention.Wk(x), attention.Wq(x), attention.Wv(x)
+        uniqueness, d, log_norm = attention.row_statistics(x, Q, K, rows)
+        scores = torch.empty(x.shape[0], dtype=x.dtype, device=x.device)
+        for start in range(0, x.shape[0], rows):
+            end = min(start + rows, x.shape[0])
+            attended = attention.attend_rows(Q[start:end], K[start:end], V[start:end], log_norm[start:end],
+                                             d[start:end], uniqueness[start:end])
+            scores[start:end] = self.regress(x[start:end], attended)
+        return scores

@@ -1,0 +1,1 @@
+"""Inference: released checkpoints on the benchmark datasets, and raw videos to summaries."""
