@@ -1,0 +1,87 @@
+"""Seconds per training epoch on a SumMe-sized split, against the compute floor of this machine.
+
+The floor counts the matrix work of an epoch (per video, forward = 6TD^2 + 4T^2D + 2T(D+2)D + 2TD^2 + 2TD; a
+training video costs 3x its forward minus 6TD^2, since the input features need no gradient; a test video costs one
+forward) and divides it by the fp32 matmul rate of [400x1024] @ [1024x1024] measured in the same process with the
+same threads. Videos have SumMe's frame counts; the split is paper split 0 when data/splits/summe_splits.json is
+there (or --splits_file), else a generated 20/5 split.
+
+    python benchmarks/bench_training.py [--epochs 3] [--threads 2]
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from data.make_dataset import SUMME_FRAMES, SAMPLE_STEP, make_dataset, make_splits  # noqa: E402
+from model.configs import default_splits_file  # noqa: E402
+from model.data_loader import VideoData, load_splits  # noqa: E402
+from model.solver import Solver  # noqa: E402
+
+
+def forward_flops(T, D):
+    return 6 * T * D * D + 4 * T * T * D + 2 * T * (D + 2) * D + 2 * T * D * D + 2 * T * D
+
+
+def epoch_flops(train_T, test_T, D):
+    return sum(3 * forward_flops(T, D) - 6 * T * D * D for T in train_T) + sum(forward_flops(T, D) for T in test_T)
+
+
+def matmul_rate(repeats=200):
+    """fp32 FLOP/s of [400x1024] @ [1024x1024], best of three timings."""
+    a, b = torch.rand(400, 1024), torch.rand(1024, 1024)
+    for _ in range(20):
+        a @ b
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * 400 * 1024 * 1024 * repeats / best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=3, help="timed epochs, after one warm-up epoch (default: 3)")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads (default: all)")
+    p.add_argument("--splits_file", type=Path, default=default_splits_file("SumMe"))
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+
+    keys = [f"video_{i}" for i in range(1, len(SUMME_FRAMES) + 1)]
+    split = load_splits(args.splits_file)[0] if args.splits_file.is_file() else make_splits(keys)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        h5 = make_dataset(Path(tmp) / "summe_like.h5")
+        train, test = VideoData(h5, split["train_keys"], 1024), VideoData(h5, split["test_keys"], 1024)
+        config = SimpleNamespace(device=torch.device("cpu"), seed=12345, input_size=1024, block_size=60,
+                                 init_type="xavier", init_gain=1.4142, lr=5e-4, l2_req=1e-5, reg_factor=0.6,
+                                 batch_size=20, clip=5.0, n_epochs=args.epochs + 1, video_type="SumMe",
+                                 save_weights=False, score_dir=Path(tmp) / "results")
+        solver = Solver(config, train, test)
+        times = []
+        for epoch in range(args.epochs + 1):
+            start = time.perf_counter()
+            solver.train_epoch()
+            solver.evaluate(epoch)
+            times.append(time.perf_counter() - start)
+    rate = matmul_rate()
+    n_trained = len(train) // config.batch_size * config.batch_size
+    flops = epoch_flops([f.shape[0] for f in train.features[:n_trained]], [f.shape[0] for f in test.features], 1024)
+    per_epoch = sorted(times[1:])[len(times[1:]) // 2]
+    floor = flops / rate
+    print(f"split: {len(train)} train / {len(test)} test videos, T = {min(SUMME_FRAMES) // SAMPLE_STEP + 1}.."
+          f"{max(SUMME_FRAMES) // SAMPLE_STEP + 1}, {args.threads} threads")
+    print(f"matmul rate: {rate / 1e9:.1f} GFLOP/s; work per epoch: {flops / 1e9:.1f} GFLOP")
+    print(f"seconds per epoch (median of {args.epochs}): {per_epoch:.3f}")
+    print(f"floor: {floor:.3f} s; ratio: {per_epoch / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Train CA-SUM on the 5 SumMe splits for sigma = 0.5..0.9 with the paper's settings (400 epochs, batch 20).
+#   bash run_summe_splits.sh [--demo] [any model/main.py argument, e.g. --exp_dir Summaries/exp2 --device cpu]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec python "$root/model/run_splits.py" --video_type SumMe --batch_size 20 "$@"
