@@ -1,0 +1,61 @@
+"""Training through model/main.py: the reference's losses and scores, checkpoints, and the layout of a run."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from evaluation.export_tensorboard_log import read_loss_events
+from inference.checkpoint import load_model
+from model.configs import run_dirs
+from tests.helpers import run_script
+
+
+@pytest.fixture(scope="module")
+def golden_run(golden, shared, tmp_path_factory):
+    """The run of golden/train.json, trained once through the command line."""
+    case = golden("train.json")[0]
+    exp_dir = tmp_path_factory.mktemp("exp")
+    args = [f"--{k}={v}" for k, v in case["args"].items()]
+    result = run_script("model/main.py", f"--dataset_file={shared / 'golden' / case['dataset_file']}",
+                        f"--splits_file={shared / 'golden' / case['splits_file']}", f"--video_type={case['video_type']}",
+                        f"--exp_dir={exp_dir}", "--device=cpu", *args)
+    assert result.returncode == 0, result.stderr
+    dirs = run_dirs(exp_dir, case["args"]["reg_factor"], case["video_type"], case["args"]["split_index"])
+    return case, dirs
+
+
+def test_losses_match_reference(golden_run):
+    case, (log_dir, _, _) = golden_run
+    steps, losses = zip(*[(step, loss) for _, step, loss in read_loss_events(log_dir)])
+    assert list(steps) == list(range(case["args"]["n_epochs"]))
+    np.testing.assert_allclose(losses, case["loss_epoch"], atol=1e-5, rtol=0)
+
+
+def test_scores_of_every_epoch_match_reference(golden_run):
+    case, (_, score_dir, _) = golden_run
+    names = sorted(p.name for p in score_dir.glob("*.json"))
+    assert names == sorted(f"{case['video_type']}_{e}.json" for e in case["scores"])
+    for epoch, expected in case["scores"].items():
+        scores = json.loads((score_dir / f"{case['video_type']}_{epoch}.json").read_text())
+        assert list(scores) == list(expected)
+        for key, values in expected.items():
+            np.testing.assert_allclose(scores[key], values, atol=1e-5, rtol=0)
+
+
+def test_checkpoints_name_their_epoch_and_score_like_training(golden_run, shared):
+    case, (_, score_dir, save_dir) = golden_run
+    losses = np.float32(case["loss_epoch"])
+    n = case["args"]["n_epochs"]
+    assert n <= 20  # a short run: the selection window is every epoch
+    selected = int(np.argmin(losses))
+    assert sorted(p.name for p in save_dir.iterdir()) == sorted({f"selected_epoch{selected}.pt", f"last_epoch{n - 1}.pt"})
+    model = load_model(save_dir / f"last_epoch{n - 1}.pt", input_size=case["args"]["input_size"])
+    last = json.loads((score_dir / f"{case['video_type']}_{n - 1}.json").read_text())
+    import h5py
+    with h5py.File(shared / "golden" / case["dataset_file"]) as h5:
+        for key, values in last.items():
+            x = torch.from_numpy(h5[key]["features"][()])
+            with torch.no_grad():
+                assert model(x)[0][0].tolist() == values
+            np.testing.assert_allclose(model.score_frames(x).numpy(), values, atol=1e-5)
