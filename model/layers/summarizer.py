@@ -27,13 +27,17 @@ class CA_SUM(nn.Module):
         return self.regress(x, attended).view(1, -1), weights
 
     @torch.no_grad()
-    def score_frames(self, x, chunk=256):
+    def score_frames(self, x, chunk=256, dense_limit=2048):
         """Scores [T] equal to forward's in eval mode, in O(T * (block_size + chunk)) memory instead of O(T^2).
 
-        For long videos: the attention rows are walked `chunk` rows at a time (rounded to whole blocks). Puts the
-        model in eval mode.
+        For long videos: the attention rows are walked `chunk` rows at a time (rounded to whole blocks). Up to
+        `dense_limit` frames the dense forward pass is no larger than that and runs as it is, so the scores of the
+        benchmark videos are bit-identical to the reference's (a knapsack can flip on a last-bit difference).
+        Puts the model in eval mode.
         """
         self.eval()
+        if x.shape[0] <= dense_limit:
+            return self(x)[0][0]
         attention = self.attention
         rows = attention.block_size * max(1, chunk // attention.block_size)
         K, Q, V = attention.Wk(x), attention.Wq(x), attention.Wv(x)
