@@ -101,6 +101,9 @@ def build_parser():
                    help="experiment folder (default: Summaries/exp1)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its resume.pt (a finished run is left as it is)")
+    g.add_argument("--overwrite", action="store_true", help="delete the run's existing outputs and train it again")
     g.add_argument("--save_weights", type=str2bool, default=False,
                    help="also save the attention matrices of the first and last evaluation to weights.h5 (default: false)")
     return p
@@ -145,6 +148,8 @@ def get_config(argv=None):
     if config.batch_size > n_train:
         parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
                      f"{config.split_index} in {config.splits_file}")
+    if config.resume and config.overwrite:
+        parser.error("--resume and --overwrite exclude each other")
     if config.init_type == "normal" and config.init_gain is None:
         parser.error("--init_type normal needs an --init_gain")
     try:
@@ -153,4 +158,5 @@ def get_config(argv=None):
         parser.error(str(e))
     config.log_dir, config.score_dir, config.save_dir = run_dirs(
         config.exp_dir, config.reg_factor, config.video_type, config.split_index)
+    config.run_label = f"{config.save_dir.parent.parent} split {config.split_index}"
     return config

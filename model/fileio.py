@@ -41,6 +41,16 @@ def write_text(path, text):
             os.fsync(f.fileno())
 
 
+def save_torch(path, obj):
+    """torch.save `obj` to `path` atomically; the bytes depend only on `obj` (not on the temporary file's name)."""
+    import torch
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+
+
 def write_json(path, obj, **kwargs):
     """Write `obj` as JSON to `path` atomically."""
     write_text(path, json.dumps(obj, **kwargs))

@@ -2,7 +2,9 @@
 
 Called by run_summe_splits.sh and run_tvsum_splits.sh; every argument it does not know goes to model/main.py (later
 arguments win, so `--n_epochs 50` overrides the paper's 400). Checks the dataset and splits files before training,
-and stops at the first run that fails, with that run's exit status.
+and stops at the first run that fails, with that run's exit status. Runs are started with `--resume`, so running the
+script again after an interruption skips the finished runs and continues the interrupted one (`--overwrite` starts
+every run over instead).
 
 `--demo` generates a small SumMe-shaped dataset in data/demo/, trains every split and sigma on it for a few epochs
 into Summaries/demo, then evaluates and selects the models.
@@ -46,6 +48,7 @@ def check_inputs(dataset_file, splits_file):
 def grid(video_type, batch_size, n_epochs, n_splits, extra):
     """The (split, sigma, command) of every run, split by split."""
     main = [sys.executable, str(REPO_ROOT / "model" / "main.py")]
+    extra = extra if "--overwrite" in extra else ["--resume"] + extra
     for split in range(n_splits):
         for sigma in SIGMAS:
             yield split, sigma, main + ["--split_index", str(split), "--video_type", video_type, "--reg_factor", sigma,

@@ -1,6 +1,12 @@
-"""Training and per-epoch evaluation of CA-SUM (SPEC section 3), with checkpoints and atomic score files."""
+"""Training and per-epoch evaluation of CA-SUM (SPEC section 3), with checkpoints, atomic score files and resume.
+
+At the end of every epoch the whole state of the run (model, optimizer, model-selection bookkeeping and every random
+generator) is written atomically to models/split{k}/resume.pt, so a run killed at any point continues with
+`--resume` exactly as if it had never stopped. The file is removed when the run finishes.
+"""
 import os
 import random
+import shutil
 
 import h5py
 import numpy as np
@@ -10,6 +16,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm, trange
 
 from model import fileio
+from model.errors import UserError
 from model.layers.summarizer import CA_SUM
 
 START_EPOCH, LAST_EPOCH = 20, 400  # model selection: argmin of the loss over epochs 20..399 (SPEC section 5)
@@ -49,6 +56,43 @@ def init_weights(net, init_type="xavier", init_gain=1.4142):
             nn.init.constant_(param, 0.1)
 
 
+# The arguments that determine a run's numbers: resuming with other values would mix two different runs.
+RUN_ARGS = ("video_type", "input_size", "block_size", "init_type", "init_gain", "n_epochs", "batch_size", "seed",
+            "clip", "lr", "l2_req", "reg_factor", "split_index")
+
+
+def rng_state():
+    """Every random generator's state, as tensors and plain values (loadable with weights_only=True)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss), "random": random.getstate()}
+
+
+def set_rng_state(state):
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    random.setstate(state["random"])
+
+
+def run_state(config):
+    """What a run's folders hold: 'finished', 'finished-other' (a run of another length), 'interrupted' or 'new'."""
+    if (config.save_dir / f"last_epoch{config.n_epochs - 1}.pt").is_file():
+        return "finished"
+    if any(config.save_dir.glob("last_epoch*.pt")):
+        return "finished-other"
+    folders = (config.log_dir, config.score_dir, config.save_dir)
+    return "interrupted" if any(f.is_dir() and any(f.iterdir()) for f in folders) else "new"
+
+
+def clear_run(config):
+    """Remove every output of the run (its logs, results and models folders)."""
+    for folder in (config.log_dir, config.score_dir, config.save_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def selection_window(n_epochs):
     """Epochs among which model selection takes the lowest loss: 20..399, or all of them for a run of <= 20 epochs."""
     return range(START_EPOCH, min(n_epochs, LAST_EPOCH)) if n_epochs > START_EPOCH else range(n_epochs)
@@ -70,6 +114,38 @@ class Solver:
             init_weights(self.model, config.init_type, config.init_gain)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.l2_req)
         self.best_loss, self.best_epoch = None, None
+        self.start_epoch = 0
+
+    @property
+    def resume_path(self):
+        return self.config.save_dir / "resume.pt"
+
+    def save_resume(self, epoch):
+        state = {"epoch": epoch, "args": {k: getattr(self.config, k) for k in RUN_ARGS},
+                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "best_loss": self.best_loss, "best_epoch": self.best_epoch, "rng": rng_state()}
+        fileio.save_torch(self.resume_path, state)
+
+    def load_resume(self):
+        """Continue after the last finished epoch of resume.pt; False when there is none (start from scratch)."""
+        if not self.resume_path.is_file():
+            return False
+        try:
+            state = torch.load(self.resume_path, map_location=self.device, weights_only=True)
+        except Exception as e:  # any unreadable file: torch raises many types here
+            raise UserError(f"{self.resume_path}: unreadable resume file ({type(e).__name__}); "
+                            f"start over with --overwrite") from None
+        args = {k: getattr(self.config, k) for k in RUN_ARGS}
+        changed = [f"--{k} {state['args'].get(k)} (now {v})" for k, v in args.items() if state["args"].get(k) != v]
+        if changed:
+            raise UserError(f"{self.resume_path}: the run was started with other arguments: {', '.join(changed)}; "
+                            f"resume with the same ones, or start over with --overwrite")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.best_loss, self.best_epoch = state["best_loss"], state["best_epoch"]
+        set_rng_state(state["rng"])
+        self.start_epoch = state["epoch"] + 1
+        return True
 
     def loss(self, scores):
         """Length regularisation |mean(scores) - sigma|."""
@@ -92,11 +168,22 @@ class Solver:
             self.optimizer.step()
         return torch.stack(losses).mean().item()
 
+    def run(self, resume=False):
+        """Evaluate the untrained model, then train; with `resume`, continue from resume.pt when there is one."""
+        if resume and self.load_resume():
+            tqdm.write(f"{self.config.run_label}: resuming after epoch {self.start_epoch - 1}")
+        else:
+            clear_run(self.config)
+            self.evaluate(-1)
+        self.train()
+
     def train(self):
         cfg = self.config
         window = selection_window(cfg.n_epochs)
-        with SummaryWriter(str(cfg.log_dir)) as writer:
-            for epoch in trange(cfg.n_epochs, desc="Epoch", ncols=80, disable=None):
+        # purge_step: TensorBoard readers drop what an interrupted attempt logged from this epoch on.
+        with SummaryWriter(str(cfg.log_dir), purge_step=self.start_epoch or None) as writer:
+            for epoch in trange(self.start_epoch, cfg.n_epochs, initial=self.start_epoch, total=cfg.n_epochs,
+                                desc="Epoch", ncols=80, disable=None):
                 loss = self.train_epoch()
                 if cfg.verbose:
                     tqdm.write(f"[{epoch}] loss: {loss}")
@@ -106,15 +193,16 @@ class Solver:
                 if epoch in window and (self.best_loss is None or np.float32(loss) < np.float32(self.best_loss)):
                     self.save_checkpoint("selected", epoch)
                     self.best_loss, self.best_epoch = loss, epoch
-            self.save_checkpoint("last", cfg.n_epochs - 1)
+                self.save_resume(epoch)
+        self.save_checkpoint("last", cfg.n_epochs - 1)
+        self.resume_path.unlink()
 
     def save_checkpoint(self, kind, epoch):
         """models/split{k}/{kind}_epoch{e}.pt (state_dict, CPU tensors); the previous file of that kind is removed."""
         save_dir = self.config.save_dir
         path = save_dir / f"{kind}_epoch{epoch}.pt"
         state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        with fileio.atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        fileio.save_torch(path, state)
         for old in save_dir.glob(f"{kind}_epoch*.pt"):
             if old != path:
                 old.unlink()
