@@ -32,6 +32,12 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
+def remove_stale_temporaries(folder):
+    """Delete the temporary files an atomic write killed half-way (SIGKILL, power loss) left in `folder`."""
+    for tmp in Path(folder).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def write_text(path, text):
     """Write `text` to `path` atomically (flushed to disk before the rename)."""
     with atomic_path(path) as tmp:

@@ -170,6 +170,8 @@ class Solver:
 
     def run(self, resume=False):
         """Evaluate the untrained model, then train; with `resume`, continue from resume.pt when there is one."""
+        for folder in (self.config.log_dir, self.config.score_dir, self.config.save_dir):
+            fileio.remove_stale_temporaries(folder)
         if resume and self.load_resume():
             tqdm.write(f"{self.config.run_label}: resuming after epoch {self.start_epoch - 1}")
         else:

@@ -1,0 +1,80 @@
+"""Killing a training run (SIGKILL) at any epoch and resuming it gives the files of an uninterrupted run, bit for bit."""
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from evaluation.export_tensorboard_log import read_loss_events
+from tests.helpers import REPO, run_script, tiny_video, write_h5
+
+KEYS = [f"video_{i}" for i in range(1, 7)]
+N_EPOCHS = 8
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    h5 = write_h5(folder / "data.h5", {k: tiny_video(T=40 + 7 * i, D=32, seed=i) for i, k in enumerate(KEYS)})
+    splits = folder / "splits.json"
+    splits.write_text('[{"train_keys": %s, "test_keys": %s}]' % (str(KEYS[:5]).replace("'", '"'), '["video_6"]'))
+    return ["--dataset_file", str(h5), "--splits_file", str(splits), "--input_size", "32", "--block_size", "16",
+            "--batch_size", "2", "--n_epochs", str(N_EPOCHS), "--device", "cpu"]
+
+
+def outputs(exp_dir):
+    """{relative path: bytes} of the score files and checkpoints, and the logged losses."""
+    run = exp_dir / "reg0.6" / "SumMe"
+    files = {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
+             if p.is_file() and p.parent.parent.name in ("results", "models")}
+    return files, [(step, loss) for _, step, loss in read_loss_events(run / "logs" / "split0")]
+
+
+def train_until_killed(args, exp_dir, epoch):
+    """Start training and SIGKILL it as soon as the score file of `epoch` appears."""
+    marker = exp_dir / "reg0.6" / "SumMe" / "results" / "split0" / f"SumMe_{epoch}.json"
+    process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *args, "--exp_dir", str(exp_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert marker.exists() and not (marker.parent.parent.parent / "models" / "split0" / f"last_epoch{N_EPOCHS - 1}.pt").exists()
+
+
+def test_kill_and_resume_equals_uninterrupted_run(inputs, tmp_path):
+    assert run_script("model/main.py", *inputs, "--exp_dir", tmp_path / "whole").returncode == 0
+    expected = outputs(tmp_path / "whole")
+
+    exp = tmp_path / "killed"
+    train_until_killed(inputs, exp, 1)
+    refused = run_script("model/main.py", *inputs, "--exp_dir", exp)
+    assert refused.returncode == 2 and "continue it with --resume" in refused.stderr
+    train_until_killed(inputs + ["--resume"], exp, 5)
+    resumed = run_script("model/main.py", *inputs, "--exp_dir", exp, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch" in resumed.stdout
+    got = outputs(exp)
+    assert sorted(got[0]) == sorted(expected[0])
+    for name, content in expected[0].items():
+        assert got[0][name] == content, name
+    assert got[1] == expected[1]
+    assert not (exp / "reg0.6" / "SumMe" / "models" / "split0" / "resume.pt").exists()
+
+    again = run_script("model/main.py", *inputs, "--exp_dir", exp, "--resume")
+    assert again.returncode == 0 and "already finished" in again.stdout
+    assert outputs(exp) == got
+
+
+def test_resume_refuses_other_arguments_and_overwrite_starts_over(inputs, tmp_path):
+    exp = tmp_path / "exp"
+    train_until_killed(inputs, exp, 2)
+    changed = run_script("model/main.py", *inputs, "--exp_dir", exp, "--resume", "--lr", "0.001")
+    assert changed.returncode == 2 and "--lr 0.0005 (now 0.001)" in changed.stderr
+    assert run_script("model/main.py", *inputs, "--exp_dir", exp, "--overwrite", "--n_epochs", "2").returncode == 0
+    results = exp / "reg0.6" / "SumMe" / "results" / "split0"
+    assert sorted(p.name for p in results.iterdir()) == ["SumMe_-1.json", "SumMe_0.json", "SumMe_1.json"]
+    other_length = run_script("model/main.py", *inputs, "--exp_dir", exp, "--resume")
+    assert other_length.returncode == 2 and "finished run of another length" in other_length.stderr
