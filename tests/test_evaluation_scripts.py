@@ -1,0 +1,297 @@
+"""compute_fscores.py, export_tensorboard_log.py and the whole-experiment chain, on the golden SumMe-layout h5."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
+from evaluation.eval_data import EvalDataset
+from evaluation.evaluation_metrics import evaluate_summary
+from evaluation.generate_summary import generate_summary
+from model.errors import UserError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIGMAS = ["0.5", "0.6", "0.7", "0.8", "0.9"]
+
+
+@pytest.fixture(scope="module")
+def h5_path(shared):
+    return shared / "golden" / "train0_summe.h5"
+
+
+@pytest.fixture(scope="module")
+def n_steps(h5_path):
+    with h5py.File(h5_path, "r") as h5:
+        return {key: len(h5[key]["picks"]) for key in h5}
+
+
+def write_scores(results, dataset, keys, n_steps, epochs, recipes, seed):
+    """Score files {dataset}_{e}.json for e in epochs; some epochs take few distinct values (ties)."""
+    results.mkdir(parents=True, exist_ok=True)
+    for e in epochs:
+        scores = {key: recipes.scores(n_steps[key], seed + 100 * (e + 1) + k, ties=e % 3 == 0).tolist()
+                  for k, key in enumerate(keys)}
+        (results / f"{dataset}_{e}.json").write_text(json.dumps(scores))
+
+
+def one_at_a_time(results, dataset, h5_path, epochs, eval_method):
+    """The mean F-score per score file, one video and one file at a time (the golden-checked single-video API)."""
+    out = []
+    with h5py.File(h5_path, "r") as h5:
+        for e in epochs:
+            data = json.loads((results / f"{dataset}_{e}.json").read_text())
+            f = []
+            for key, scores in data.items():
+                g = h5[key]
+                summary = generate_summary([g["change_points"][()]], [np.asarray(scores)], [g["n_frames"][()]],
+                                           [g["picks"][()]])[0]
+                f.append(evaluate_summary(summary, g["user_summary"][()], eval_method))
+            out.append(np.mean(f))
+    return out
+
+
+@pytest.mark.parametrize("eval_method", ["max", "avg"])
+def test_compute_fscores_matches_one_at_a_time(recipes, h5_path, n_steps, tmp_path, capsys, eval_method):
+    results = tmp_path / "results"
+    write_scores(results, "SumMe", ["video_3", "video_1", "video_8"], n_steps, range(-1, 11), recipes, 500)
+    compute_fscores.main(["--path", str(results), "--dataset", "SumMe", "--eval", eval_method,
+                          "--dataset_file", str(h5_path)])
+    expected = [float(v) for v in one_at_a_time(results, "SumMe", h5_path, range(-1, 11), eval_method)]
+    lines = (results / "f_scores.txt").read_text().splitlines()
+    assert lines == [repr(v) for v in expected]
+    out = capsys.readouterr().out
+    assert out.startswith(f"[epoch -1] f_score: {expected[0]!r}\n[epoch 0] f_score: ")
+    assert f"[epoch 10] f_score: {expected[11]!r}\nwrote {results / 'f_scores.txt'}\n" in out
+
+
+def test_compute_fscores_script(recipes, h5_path, n_steps, tmp_path):
+    """The script runs from another directory; errors exit with status 2 and one line naming the file."""
+    results = tmp_path / "results"
+    write_scores(results, "SumMe", ["video_2"], n_steps, range(-1, 2), recipes, 7)
+    script = os.path.join(REPO, "evaluation", "compute_fscores.py")
+    command = [sys.executable, script, "--path", str(results), "--dataset", "SumMe", "--eval", "max",
+               "--dataset_file", str(h5_path)]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len((results / "f_scores.txt").read_text().splitlines()) == 3
+    (results / "SumMe_1.json").write_text('{"video_2": [0.1, 0.')
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {results / 'SumMe_1.json'}: not valid JSON, truncated or corrupt?")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def fscores_error(results, h5_path):
+    with EvalDataset(h5_path) as data, pytest.raises(UserError) as error:
+        compute_fscores.compute_fscores(results, "SumMe", "max", data)
+    return str(error.value)
+
+
+def test_compute_fscores_errors(recipes, h5_path, n_steps, tmp_path):
+    results = tmp_path / "results"
+    assert fscores_error(results, h5_path) == f"{results}: results folder not found"
+    results.mkdir()
+    assert fscores_error(results, h5_path) == f"{results}: no SumMe_{{epoch}}.json score files"
+    write_scores(results, "SumMe", ["video_4"], n_steps, [-1, 0, 2], recipes, 3)
+    assert fscores_error(results, h5_path).startswith(f"{results / 'SumMe_1.json'}: missing")
+    write_scores(results, "SumMe", ["video_4"], n_steps, [1], recipes, 3)
+    (results / "SumMe_0.json").write_text(json.dumps({"video_4": [0.5] * 10}))
+    assert fscores_error(results, h5_path) == (f"{results / 'SumMe_0.json'}: video_4 has 10 scores, expected "
+                                               f"{n_steps['video_4']} (n_steps of video_4 in {h5_path})")
+    (results / "SumMe_0.json").write_text(json.dumps({"video_99": [0.5] * 10}))
+    assert fscores_error(results, h5_path) == (f"{results / 'SumMe_0.json'}: video video_99 is not in the dataset "
+                                               f"{h5_path}")
+    (results / "SumMe_0.json").write_text(json.dumps({"video_4": ["a"] * n_steps["video_4"]}))
+    assert fscores_error(results, h5_path) == (f"{results / 'SumMe_0.json'}: video_4: expected a non-empty list of "
+                                               f"numbers")
+    (results / "SumMe_0.json").write_text('{"video_4": [NaN]}')
+    assert fscores_error(results, h5_path) == f"{results / 'SumMe_0.json'}: video_4: contains NaN or infinite scores"
+    (results / "SumMe_0.json").write_text('[]')
+    assert fscores_error(results, h5_path).startswith(f"{results / 'SumMe_0.json'}: expected a JSON object")
+    with pytest.raises(UserError, match=f"{tmp_path / 'none.h5'}: dataset file not found"):
+        EvalDataset(tmp_path / "none.h5")
+
+
+def test_h5_missing_fields(tmp_path, h5_path, recipes, n_steps):
+    broken = tmp_path / "broken.h5"
+    with h5py.File(h5_path, "r") as source, h5py.File(broken, "w") as h5:
+        source.copy("video_2", h5)
+        del h5["video_2"]["change_points"]
+    results = tmp_path / "results"
+    write_scores(results, "SumMe", ["video_2"], n_steps, [-1], recipes, 1)
+    assert fscores_error(results, broken) == f"{broken}: video_2: no 'change_points' dataset"
+
+
+def write_events(log_dir, losses):
+    from torch.utils.tensorboard import SummaryWriter
+    with SummaryWriter(str(log_dir)) as writer:
+        for step, loss in enumerate(losses):
+            writer.add_scalar("loss_epoch", loss, step)
+            writer.add_scalar("other", 2 * loss, step)
+
+
+def test_export_tensorboard_log(tmp_path, capsys):
+    log_dir = tmp_path / "logs" / "split0"
+    losses = [0.3, 0.123456789, 0.05]
+    write_events(log_dir, losses)
+    export_tensorboard_log.main([str(log_dir)])
+    assert capsys.readouterr().out == f"wrote {log_dir / 'scalars.csv'}\n"
+    lines = (log_dir / "scalars.csv").read_text().splitlines()
+    assert lines[0] == "wall_time,step,loss_epoch" and len(lines) == 4
+    for step, (line, loss) in enumerate(zip(lines[1:], losses)):
+        wall_time, logged_step, value = line.split(",")
+        assert float(wall_time) > 1e9 and logged_step == str(step)
+        assert value == repr(float(np.float32(loss)))
+    out_dir = tmp_path / "elsewhere"
+    export_tensorboard_log.main([str(log_dir), str(out_dir)])
+    assert (out_dir / "scalars.csv").read_text() == (log_dir / "scalars.csv").read_text()
+
+
+def test_export_errors(tmp_path):
+    with pytest.raises(UserError, match=f"{tmp_path / 'none'}: log folder not found"):
+        export_tensorboard_log.export_scalars(tmp_path / "none")
+    with pytest.raises(UserError, match=f"{tmp_path}: no TensorBoard event files"):
+        export_tensorboard_log.export_scalars(tmp_path)
+    from torch.utils.tensorboard import SummaryWriter
+    with SummaryWriter(str(tmp_path / "other")) as writer:
+        writer.add_scalar("loss", 1.0, 0)
+    with pytest.raises(UserError, match="the TensorBoard events have no 'loss_epoch' scalar"):
+        export_tensorboard_log.export_scalars(tmp_path / "other")
+
+
+@pytest.fixture(scope="module")
+def experiment(shared, recipes, n_steps, tmp_path_factory):
+    """A finished SumMe experiment on the golden h5 (5 sigmas x 5 splits, 24 epochs), with TensorBoard events."""
+    splits = json.loads((shared / "golden" / "train0_summe_splits.json").read_text())
+    root = tmp_path_factory.mktemp("experiment") / "exp"
+    rng = np.random.default_rng(0)
+    for s, sigma in enumerate(SIGMAS):
+        for k, split in enumerate(splits):
+            base = root / f"reg{sigma}" / "SumMe"
+            write_events(base / "logs" / f"split{k}", (0.3 * np.exp(-np.arange(24) / 5) + 0.02 * rng.random(24)))
+            write_scores(base / "results" / f"split{k}", "SumMe", split["test_keys"], n_steps, range(-1, 24),
+                         recipes, 1000 * s + 100 * k)
+    return root
+
+
+def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
+    """sh choose_best_model.sh gives the F-scores of compute_fscores and the report of choose_best_model."""
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "SumMe", "max",
+                           "--dataset_file", str(h5_path)], cwd=tmp_path, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHON=sys.executable))
+    assert done.returncode == 0, done.stderr
+    for sigma in SIGMAS:
+        for k in range(5):
+            results = exp / f"reg{sigma}" / "SumMe" / "results" / f"split{k}"
+            assert (results / "f_scores.txt").read_text().splitlines() == [
+                repr(float(v)) for v in one_at_a_time(results, "SumMe", h5_path, range(-1, 24), "max")]
+            assert (exp / f"reg{sigma}" / "SumMe" / "logs" / f"split{k}" / "scalars.csv").is_file()
+    choose_best_model.main(["--exp_dir", str(exp), "--dataset", "SumMe"])
+    assert done.stdout == capsys.readouterr().out
+    report = json.loads((exp / "SumMe_best_models.json").read_text())
+    assert [entry["split"] for entry in report["splits"]] == [0, 1, 2, 3, 4]
+    assert all(20 <= entry["epoch"] <= 23 for entry in report["splits"])
+    assert f"Avg values :=> F1: {report['f_score']:.2f}\n" in done.stdout
+
+
+def test_chain_in_parallel_gives_the_same_files(experiment, h5_path, tmp_path, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    shutil.copytree(experiment, one)
+    shutil.copytree(experiment, two)
+    evaluate_experiment.main([str(one), "SumMe", "max", "--dataset_file", str(h5_path), "--workers", "1"])
+    evaluate_experiment.main([str(two), "SumMe", "max", "--dataset_file", str(h5_path), "--workers", "2"])
+    for path in one.rglob("*"):
+        if path.suffix in (".txt", ".csv") or path.name == "SumMe_best_models.json":
+            assert path.read_bytes() == (two / path.relative_to(one)).read_bytes(), path
+    out = capsys.readouterr().out
+    first, second = out.split("wrote ")[0], out.split("\n", out.count("\n") // 2)[-1]
+    assert first.strip() and first in second
+
+
+def test_chain_errors(experiment, h5_path, tmp_path):
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    log_dir = exp / "reg0.8" / "SumMe" / "logs" / "split3"
+    shutil.rmtree(log_dir)
+    log_dir.mkdir()
+    with pytest.raises(UserError, match=f"{log_dir}: no TensorBoard event files and no scalars.csv"):
+        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path)
+    shutil.rmtree(exp / "reg0.6" / "SumMe" / "results" / "split1")
+    with pytest.raises(UserError, match="reg0.6/SumMe/results/split1: missing split folder"):
+        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path)
+    with pytest.raises(UserError, match=f"{tmp_path / 'no.h5'}: dataset file not found"):
+        evaluate_experiment.evaluate_experiment(experiment, "SumMe", "max", tmp_path / "no.h5")
+
+
+def test_annotations_checked_against_the_h5(tmp_path):
+    anno = tmp_path / "anno.tsv"
+    anno.write_text("a\tX\t" + ",".join(["1"] * 45) + "\n")
+    evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 3}, "d.h5")
+    with pytest.raises(UserError, match=f"{anno}: video_1 has 45 annotated frames \\(3 sub-sampled\\), but 4 scores "
+                                        f"\\(n_steps\\) in d.h5: the annotation file does not match the dataset"):
+        evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 4}, "d.h5")
+    with pytest.raises(UserError, match=f"{anno}: no annotations for video_2 of d.h5"):
+        evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_2": 3}, "d.h5")
+
+
+def tvsum_h5(path, frame_counts):
+    """An h5 with the evaluation fields of TVSum-sized videos {key: n_frames} (shots of 60 frames, 5 users)."""
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as h5:
+        for key, n_frames in frame_counts.items():
+            starts = np.arange(0, n_frames, 60)
+            group = h5.create_group(key)
+            group["change_points"] = np.stack([starts, np.minimum(starts + 59, n_frames - 1)], axis=1)
+            group["n_frames"] = n_frames
+            group["picks"] = np.arange(0, n_frames, 15)
+            group["n_steps"] = len(group["picks"])
+            group["user_summary"] = (rng.random((5, n_frames)) < 0.15).astype(np.float32)
+    return {key: -(-n // 15) for key, n in frame_counts.items()}
+
+
+def test_tvsum_chain_with_annotations(shared, recipes, tmp_path):
+    """--dataset_file and --anno reach both steps; the report has the correlations of choose_best_model."""
+    from evaluation.evaluation_metrics import load_tvsum_annotations
+    anno = shared / "data" / "TVSum" / "ydata-anno.rar"
+    keys = ["video_26", "video_38", "video_45"]  # three of the shortest TVSum videos
+    counts = {key: users.shape[1] for key, users in load_tvsum_annotations(anno).items() if key in keys}
+    h5 = tmp_path / "tvsum.h5"
+    n_steps = tvsum_h5(h5, counts)
+    exp = tmp_path / "exp"
+    rng = np.random.default_rng(1)
+    for s, sigma in enumerate(SIGMAS):
+        for k in range(5):
+            base = exp / f"reg{sigma}" / "TVSum"
+            write_events(base / "logs" / f"split{k}", 0.3 * np.exp(-np.arange(4) / 2) + 0.05 * rng.random(4))
+            write_scores(base / "results" / f"split{k}", "TVSum", [keys[k % 3], keys[(k + 1) % 3]], n_steps,
+                         range(-1, 4), recipes, 5000 + 100 * s + 10 * k)
+    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "TVSum", "avg",
+                           "--dataset_file", str(h5), "--anno", str(anno)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHON=sys.executable))
+    assert done.returncode == 0, done.stderr
+    assert "Spearman's \u03c1: " in done.stdout and "=" * 84 in done.stdout
+    report = json.loads((exp / "TVSum_best_models.json").read_text())
+    direct = json.loads(json.dumps(choose_best_model.choose(exp, "TVSum", load_tvsum_annotations(anno), anno)[0]))
+    assert report == direct and all(isinstance(entry["rho"], float) for entry in report["splits"])
+
+    wrong = tmp_path / "anno.tsv"  # video_38 annotated with 15 frames more than the h5 has
+    wrong.write_text("".join(f"id{k}\tX\t{','.join(['2'] * (counts.get(f'video_{k}', 30) + 15 * (k == 38)))}\n"
+                             for k in range(1, 51)))
+    with pytest.raises(UserError, match=f"{wrong}: video_38 has {counts['video_38'] + 15} annotated frames "
+                                        f"\\({n_steps['video_38'] + 1} sub-sampled\\), but {n_steps['video_38']} "
+                                        f"scores \\(n_steps\\) in {h5}: the annotation file does not match "
+                                        f"the dataset"):
+        evaluate_experiment.evaluate_experiment(exp, "TVSum", "avg", h5, wrong, workers=1)
+
+
+def test_chain_usage():
+    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), "exp"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith("usage: sh evaluation/choose_best_model.sh EXP_DIR")

@@ -1,0 +1,188 @@
+"""Model selection (SPEC section 5) on finished experiments, against the reference's printed report."""
+import contextlib
+import csv
+import io
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from evaluation import choose_best_model
+from model.errors import UserError
+
+SPLIT_LINE = re.compile(r"\[Split: (\d)\] Fscore: ([\d.]+)(?:  Spearman's \u03c1: (-?[\d.]+)  Kendall's \u03c4: "
+                        r"(-?[\d.]+))? \[\u03c3=([\d.]+), epoch: (\d+)\]")
+SMALL_LENGTHS = {f"video_{k}": 30 for k in range(1, 51)}
+
+
+@pytest.fixture(scope="module")
+def anno_path(shared):
+    return shared / "data" / "TVSum" / "ydata-anno.rar"
+
+
+@pytest.fixture(scope="module")
+def tvsum_lengths(anno_path):
+    from evaluation.evaluation_metrics import load_tvsum_annotations
+    return {key: -(-users.shape[1] // 15) for key, users in load_tvsum_annotations(anno_path).items()}
+
+
+def build(recipes, shared, golden, root, dataset, lengths, n_epochs=None):
+    spec = golden("selection.json")
+    splits = json.loads((shared / "golden" / spec["splits_file"]).read_text())
+    recipes.build_experiment_tree(str(root), dataset, splits, lengths, n_epochs or spec["n_epochs"], spec["seed"])
+    return root
+
+
+def run(capsys, *argv):
+    choose_best_model.main(list(map(str, argv)))
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def golden_run(recipes, shared, golden, tvsum_lengths, anno_path, tmp_path_factory):
+    """The golden TVSum experiment, chosen once: (exp_dir, stdout, report)."""
+    exp = build(recipes, shared, golden, tmp_path_factory.mktemp("golden") / "exp", "TVSum", tvsum_lengths)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        choose_best_model.main(["--exp_dir", str(exp), "--dataset", "TVSum", "--anno", str(anno_path)])
+    return exp, out.getvalue(), json.loads((exp / "TVSum_best_models.json").read_text())
+
+
+def test_golden_selection_tvsum(golden, golden_run):
+    _, out, report = golden_run
+    expected = golden("selection.json")["stdout"]
+    assert expected in out  # the reference's report, byte for byte (matrix, split lines, rule, averages)
+    ours = [m.groups() for m in SPLIT_LINE.finditer(out[:out.index("Another protocol")])]
+    theirs = [m.groups() for m in SPLIT_LINE.finditer(expected)]
+    assert len(theirs) == 5 and ours == theirs
+    for entry, (split, f1, rho, tau, sigma, epoch) in zip(report["splits"], theirs):
+        assert entry["split"] == int(split) and entry["sigma"] == float(sigma)
+        assert entry["epoch"] + 1 == int(epoch) and entry["f_score"] == float(f1)
+        assert f"{entry['rho']:.3f}" == rho and f"{entry['tau']:.3f}" == tau
+    avg = re.search(r"Avg values :=> F1: ([\d.]+)  Spearman's \u03c1: (-?[\d.]+)  Kendall's \u03c4: (-?[\d.]+)",
+                    expected)
+    assert report["f_score"] == float(avg.group(1))
+    assert f"{report['rho']:.3f}" == avg.group(2) and f"{report['tau']:.3f}" == avg.group(3)
+
+
+def test_best_test_epoch_protocol(golden_run):
+    exp, out, report = golden_run
+    assert out.index("Avg values :=> F1") < out.index("Another protocol, NOT the paper's")
+    best = []
+    for entry in report["splits"]:
+        f = [float(v) for v in (exp / f"reg{entry['sigma']}" / "TVSum" / "results" / f"split{entry['split']}" /
+                                "f_scores.txt").read_text().split()]
+        assert entry["best_epoch"] == int(np.argmax(f[1:]))
+        assert entry["best_epoch_f_score"] == round(max(f[1:]), 2)
+        assert f"[Split: {entry['split']}] Fscore: {entry['best_epoch_f_score']:.2f} [\u03c3={entry['sigma']}, " \
+               f"best test epoch: {entry['best_epoch']}" in out
+        best.append(entry["best_epoch_f_score"])
+    assert report["best_epoch_f_score"] == round(float(np.mean(best)), 2)
+    assert f"Avg values (best test epoch) :=> F1: {report['best_epoch_f_score']:.2f}" in out
+
+
+def test_summe_report_format(recipes, shared, golden, tvsum_lengths, tmp_path, capsys):
+    """The same tree under the SumMe name: same choices and F1, no correlations, F1 average with .2f, no rule."""
+    exp = build(recipes, shared, golden, tmp_path / "exp", "SumMe", tvsum_lengths)
+    out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
+    expected = golden("selection.json")["stdout"]
+    for line in expected.splitlines():
+        if line.startswith("[Split"):
+            assert re.sub(r"  Spearman.*? \[", " [", line) + "\n" in out
+    assert "=" * 84 not in out and "Spearman" not in out
+    assert "\nAvg values :=> F1: 45.83\n" in out
+    report = json.loads((exp / "SumMe_best_models.json").read_text())
+    assert report["rho"] is None and report["tau"] is None and report["f_score"] == 45.83
+    assert all(entry["rho"] is None and entry["tau"] is None for entry in report["splits"])
+
+
+def test_short_runs_use_all_epochs(recipes, shared, golden, tmp_path, capsys):
+    exp = build(recipes, shared, golden, tmp_path / "exp", "SumMe", SMALL_LENGTHS, n_epochs=6)
+    out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
+    assert out.startswith("note: 25 of the 25 runs have 20 epochs or fewer")
+    report = json.loads((exp / "SumMe_best_models.json").read_text())
+    for entry in report["splits"]:
+        with open(exp / f"reg{entry['sigma']}" / "SumMe" / "logs" / f"split{entry['split']}" / "scalars.csv") as f:
+            losses = [float(row["loss_epoch"]) for row in csv.DictReader(f)]
+        assert entry["epoch"] == int(np.argmin(losses))
+
+
+def test_improvement_and_epoch_rules():
+    assert choose_best_model.select_epoch([5.0] * 20 + [3.0, 1.0, 1.0] + [2.0] * 400) == 21  # first minimum
+    assert choose_best_model.select_epoch([0.1] + [1.0] * 30) == 20  # epochs before 20 do not count
+    assert choose_best_model.select_epoch([3.0] * 400 + [0.0]) == 20  # nor those after 399
+    assert choose_best_model.select_epoch([0.3, 0.1, 0.2]) == 1
+
+
+@pytest.fixture
+def tree(recipes, shared, golden, tmp_path):
+    """A small TVSum experiment (30 scores per video: it does not match the real annotations)."""
+    return build(recipes, shared, golden, tmp_path / "exp", "TVSum", SMALL_LENGTHS)
+
+
+def choose_error(exp, anno_path=None, dataset="TVSum"):
+    with pytest.raises(UserError) as error:
+        choose_best_model.choose(exp, dataset, *choose_best_model.load_annotations(dataset, anno_path)
+                                 if anno_path else (None, None))
+    return str(error.value)
+
+
+def test_missing_folders_and_files(tree):
+    shutil.rmtree(tree / "reg0.7")
+    assert choose_error(tree) == f"{tree / 'reg0.7' / 'TVSum'}: missing sigma folder (an experiment " \
+                                            f"has reg0.5 .. reg0.9, each with TVSum/)"
+    (tree / "reg0.7" / "TVSum").mkdir(parents=True)
+    assert choose_error(tree).startswith(f"{tree / 'reg0.7' / 'TVSum' / 'logs' / 'split0'}: missing split")
+    shutil.rmtree(tree / "reg0.7")
+    shutil.rmtree(tree / "reg0.5" / "TVSum" / "results" / "split3")
+    assert choose_error(tree).startswith(f"{tree / 'reg0.5' / 'TVSum' / 'results' / 'split3'}: missing split")
+
+
+def test_broken_inputs(tree):
+    csv_path = tree / "reg0.6" / "TVSum" / "logs" / "split1" / "scalars.csv"
+    csv_path.unlink()
+    assert choose_error(tree).startswith(f"{csv_path}: not found")
+    csv_path.write_text("wall_time,step,loss_epoch\n1.0,0,0.5\n2.0,2,0.4\n")
+    assert choose_error(tree) == f"{csv_path}: line 3: step 2, expected 1 (one row per epoch 0, 1, ...)"
+    csv_path.write_text("wall_time,step,loss_epoch\n1.0,0,abc\n")
+    assert choose_error(tree) == f"{csv_path}: line 2: expected numbers in the step and loss_epoch columns"
+    csv_path.write_text("wall_time,step\n1.0,0\n")
+    assert choose_error(tree) == f"{csv_path}: no loss_epoch column"
+
+
+def test_truncated_score_file(tree):
+    path = tree / "reg0.5" / "TVSum" / "results" / "split0" / "TVSum_-1.json"
+    path.write_text(path.read_text()[:1000])
+    assert choose_error(tree).startswith(f"{path}: not valid JSON, truncated or corrupt?")
+
+
+def test_short_f_scores_file(tree):
+    for path in tree.glob("reg*/TVSum/results/split0/f_scores.txt"):
+        path.write_text("50.0\n51.0\n")
+    assert re.search(r"f_scores.txt: 2 values, but epoch \d+ needs \d+", choose_error(tree))
+
+
+def test_annotations_that_do_not_match(tree, tmp_path):
+    anno = tmp_path / "anno.tsv"
+    anno.write_text("".join(f"id{k}\tX\t{','.join(['3'] * 40)}\n" for k in range(60)))
+    message = choose_error(tree, anno)
+    assert message.startswith(f"{anno}: video_") and "the annotation file does not match the dataset" in message
+    anno.write_text("id1\tX\t1,2,3\n")
+    assert re.fullmatch(rf"{re.escape(str(anno))}: no annotations for video_\d+ \(listed in .*\.json\)",
+                        choose_error(tree, anno))
+
+
+def test_default_annotation_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(choose_best_model, "REPO_ROOT", tmp_path)
+    expected = tmp_path / "data" / "TVSum" / "ydata-anno.tsv"
+    with pytest.raises(UserError, match=f"{expected}: TVSum annotations not found \\(nor ydata-anno.rar beside it\\)"):
+        choose_best_model.load_annotations("TVSum", None)
+    expected.parent.mkdir(parents=True)
+    expected.with_suffix(".rar").write_bytes(b"")
+    assert choose_best_model.default_annotation_file() == expected.with_suffix(".rar")
+    expected.write_text("id\tX\t1,2\n")
+    annotations, path = choose_best_model.load_annotations("TVSum", None)
+    assert path == expected and annotations["video_1"].tolist() == [[1.0, 2.0]]
+    assert choose_best_model.load_annotations("SumMe", None) == (None, None)
