@@ -45,7 +45,9 @@ def open_h5(path):
 
 
 def read_features(h5, path, key, input_size):
-    """Features of one video as a float32 tensor [n_steps, input_size], checked for shape and finiteness."""
+    """Features of one video as a float32 tensor [n_steps, input_size], checked for shape and finiteness.
+
+    `input_size` None accepts any width."""
     if key not in h5:
         raise UserError(f"{path}: video {key} (from the splits file) is not in the dataset")
     group = h5[key]
@@ -59,7 +61,7 @@ def read_features(h5, path, key, input_size):
         raise UserError(f"{path}: {key}/features: expected a 2-D array [n_steps, {input_size}], got shape {features.shape}")
     if features.shape[0] == 0:
         raise UserError(f"{path}: {key}/features: empty (0 frames)")
-    if features.shape[1] != input_size:
+    if input_size is not None and features.shape[1] != input_size:
         raise UserError(f"{path}: {key}/features: width {features.shape[1]} does not match --input_size {input_size}")
     if not np.issubdtype(features.dtype, np.number) or np.issubdtype(features.dtype, np.complexfloating):
         raise UserError(f"{path}: {key}/features: not a real numeric array (dtype {features.dtype})")
