@@ -1,0 +1,129 @@
+"""GoogLeNet pool5 features (1024-d, ImageNet weights) of the sampled frames, as the benchmark datasets hold them.
+
+The backbone is torchvision's GoogLeNet up to its global average pooling. For speed on CPUs every convolution is
+fused with its batch normalisation (the same function, one memory pass fewer), and the network runs in channels-last
+layout, under inference_mode, in batches of a few frames (small batches keep the activations in cache).
+"""
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torchvision.models import GoogLeNet, GoogLeNet_Weights
+from torchvision.models.googlenet import BasicConv2d
+from tqdm import tqdm
+
+from model.errors import UserError
+
+FEATURE_SIZE = 1024
+
+
+class ConvReLU(nn.Module):
+    """A torchvision BasicConv2d (convolution, batch normalisation in eval mode, ReLU) with the normalisation folded
+    into the convolution's weights and bias."""
+
+    def __init__(self, basic):
+        super().__init__()
+        conv, bn = basic.conv, basic.bn
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                              conv.dilation, conv.groups, bias=True)
+        self.conv.weight.copy_(conv.weight * scale[:, None, None, None])
+        self.conv.bias.copy_(bn.bias - bn.running_mean * scale)
+
+    def forward(self, x):
+        return torch.relu_(self.conv(x))
+
+
+@torch.no_grad()
+def fuse_batchnorm(module):
+    """Replace every BasicConv2d under `module` by its fused ConvReLU, in place."""
+    for name, child in module.named_children():
+        if isinstance(child, BasicConv2d):
+            setattr(module, name, ConvReLU(child))
+        else:
+            fuse_batchnorm(child)
+    return module
+
+
+def read_backbone_state(path):
+    """The state_dict of a local copy of torchvision's GoogLeNet weights (e.g. googlenet-1378be20.pth)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: backbone weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch.load raises many types for a file that is not a checkpoint
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{path}: not a PyTorch state_dict ({reason})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UserError(f"{path}: not a GoogLeNet state_dict (expected a dict of tensors)")
+    return state
+
+
+def download_backbone_state():
+    """torchvision's ImageNet GoogLeNet weights (from its cache, else downloaded), or a one-line UserError."""
+    weights = GoogLeNet_Weights.IMAGENET1K_V1
+    try:
+        return weights.get_state_dict(progress=True, check_hash=True)
+    except (urllib.error.URLError, OSError, RuntimeError, ValueError) as e:
+        reason = getattr(e, "reason", None) or str(e).strip().splitlines()[0]
+        raise UserError(f"{weights.url}: cannot download the GoogLeNet ImageNet weights ({reason}); "
+                        f"download that file elsewhere and pass it with --backbone_weights PATH") from None
+
+
+def load_backbone(weights_path=None, device="cpu"):
+    """GoogLeNet (ImageNet weights, from `weights_path` or torchvision) returning pool5 features [N, 1024].
+
+    Input: images [N, 3, 224, 224] in [0, 1], normalised as (x - 0.5) / 0.5. torchvision's ImageNet weights are
+    meant to be used with `transform_input`, which maps the standard ImageNet normalisation (mean/std) to exactly
+    that: `embed` applies it directly.
+    """
+    state = download_backbone_state() if weights_path is None else read_backbone_state(weights_path)
+    has_aux = any(k.startswith("aux1.") for k in state)
+    model = GoogLeNet(num_classes=state["fc.weight"].shape[0] if "fc.weight" in state else 1000,
+                      aux_logits=has_aux, transform_input=True, init_weights=False)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        source = weights_path if weights_path is not None else GoogLeNet_Weights.IMAGENET1K_V1.url
+        lines = str(e).strip().splitlines()
+        detail = (lines[1] if len(lines) > 1 else lines[0]).strip()
+        detail = detail if len(detail) <= 160 else detail[:157] + "..."
+        raise UserError(f"{source}: not a torchvision GoogLeNet state_dict ({detail})") from None
+    model.aux1 = model.aux2 = None
+    model.aux_logits = model.transform_input = False
+    model.dropout = model.fc = nn.Identity()
+    return fuse_batchnorm(model).eval().to(device=device, memory_format=torch.channels_last)
+
+
+def batches(frames, batch_size):
+    """Group an iterable of (frame number, RGB array) into lists of RGB arrays of at most batch_size."""
+    batch = []
+    for _, rgb in frames:
+        batch.append(rgb)
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@torch.inference_mode()
+def embed(backbone, images, device):
+    """pool5 features [N, 1024] of uint8 RGB images [N, H, W, 3] (channels-last all the way)."""
+    x = torch.from_numpy(images).to(device).permute(0, 3, 1, 2).float()
+    return backbone(x.div_(127.5).sub_(1.0)).cpu()
+
+
+def extract_features(backbone, frames, device="cpu", batch_size=8, expected=None):
+    """float32 [n_sampled, 1024] features of the (frame number, RGB array) pairs that `frames` yields."""
+    chunks = []
+    with tqdm(total=expected, desc="features", unit="frame", disable=None) as progress:
+        for batch in batches(frames, batch_size):
+            chunks.append(embed(backbone, np.stack(batch), device))
+            progress.update(len(batch))
+    if not chunks:
+        return np.zeros((0, FEATURE_SIZE), dtype=np.float32)
+    return torch.cat(chunks).numpy().astype(np.float32, copy=False)
