@@ -14,17 +14,20 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import h5py
 import numpy as np
 import pytest
 import torch
-import torchvision
 
-from inference import summarize_video
-from inference.video.decode import VideoReader
-from model.errors import UserError
-from model.layers.summarizer import CA_SUM
+for _module in ("av", "torchvision", "ruptures", "matplotlib"):
+    pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
+import av  # noqa: E402
+import torchvision  # noqa: E402
+
+from inference import summarize_video  # noqa: E402
+from inference.video.decode import VideoReader  # noqa: E402
+from model.errors import UserError  # noqa: E402
+from model.layers.summarizer import CA_SUM  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "inference" / "summarize_video.py"
