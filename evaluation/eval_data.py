@@ -9,7 +9,7 @@ import numpy as np
 
 from evaluation.evaluation_metrics import SummaryScorer
 from evaluation.generate_summary import VideoShots
-from model.data_loader import open_h5
+from model.data_loader import is_video, open_h5
 from model.errors import UserError
 
 H5_FIELDS = ("change_points", "n_frames", "picks", "user_summary")
@@ -41,34 +41,83 @@ class EvalDataset:
     def video(self, key, source):
         """The video `key`, listed in the file `source` (named in the error when the h5 has no such video)."""
         if key not in self.videos:
-            if key not in self.h5 or not isinstance(self.h5[key], h5py.Group):
+            try:
+                group = self.h5[key] if key in self.h5 else None
+            except (KeyError, OSError, ValueError) as e:  # a broken link, a corrupt object
+                raise UserError(f"{self.path}: {key}: unreadable ({e})") from None
+            if not is_video(group, key):
                 raise UserError(f"{source}: video {key} is not in the dataset {self.path}")
-            self.videos[key] = self._read(key)
+            self.videos[key] = self._read(key, group)
         return self.videos[key]
 
-    def _read(self, key):
-        group = self.h5[key]
-        fields = {}
-        for name in H5_FIELDS:
-            if name not in group:
-                raise UserError(f"{self.path}: {key}: no '{name}' dataset")
-            try:
-                fields[name] = np.asarray(group[name][()])
-            except (OSError, TypeError, ValueError) as e:
-                raise UserError(f"{self.path}: {key}/{name}: unreadable ({e})") from None
-            if not np.issubdtype(fields[name].dtype, np.number):
-                raise UserError(f"{self.path}: {key}/{name}: not numeric (dtype {fields[name].dtype})")
-        users, picks = fields["user_summary"], fields["picks"]
-        if users.ndim != 2 or users.shape[0] == 0 or not np.isfinite(users).all():
-            raise UserError(f"{self.path}: {key}/user_summary: expected a finite [n_users, n_frames] array, "
-                            f"got shape {users.shape}")
-        if fields["n_frames"].size != 1:
-            raise UserError(f"{self.path}: {key}/n_frames: expected a scalar, got shape {fields['n_frames'].shape}")
-        if "n_steps" in group and int(np.asarray(group["n_steps"][()]).reshape(-1)[0]) != picks.size:
-            raise UserError(f"{self.path}: {key}: n_steps ({int(group['n_steps'][()])}) differs from the number of "
-                            f"picks ({picks.size})")
+    def _field(self, key, group, name):
+        """The values of dataset `name` of video `key`: finite real numbers, else a UserError naming the field."""
+        where = f"{self.path}: {key}/{name}"
         try:
-            shots = VideoShots(fields["change_points"], int(fields["n_frames"].reshape(-1)[0]), picks)
+            dataset = group[name] if name in group else None
+            if dataset is None:
+                raise UserError(f"{self.path}: {key}: no '{name}' dataset")
+            if not isinstance(dataset, h5py.Dataset):
+                raise UserError(f"{where}: not a dataset")
+            value = np.asarray(dataset[()])
+        except (KeyError, OSError, TypeError, ValueError) as e:
+            raise UserError(f"{where}: unreadable ({e})") from None
+        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+            raise UserError(f"{where}: not real numbers (dtype {value.dtype})")
+        if not np.isfinite(value).all():
+            raise UserError(f"{where}: contains NaN or infinite values")
+        return value
+
+    def _whole(self, key, name, value, low, high):
+        """`value` as int64 when every element is a whole number in [low, high], else a UserError."""
+        value = value.astype(np.float64)
+        if value.size and ((value != np.round(value)).any() or value.min() < low or value.max() > high):
+            raise UserError(f"{self.path}: {key}/{name}: expected whole numbers from {low} to {high}")
+        return value.astype(np.int64)
+
+    def _count(self, key, name, value):
+        """A scalar count (n_frames, n_steps) as an int >= 1."""
+        if value.size != 1:
+            raise UserError(f"{self.path}: {key}/{name}: expected a whole number >= 1, got shape {value.shape}")
+        count = float(value.reshape(-1)[0])
+        if count != round(count) or not 1 <= count <= 2 ** 53:
+            raise UserError(f"{self.path}: {key}/{name}: expected a whole number >= 1, got {count:g}")
+        return int(count)
+
+    def _read(self, key, group):
+        """Read and check the evaluation fields of one video (SPEC section 1), consistent with each other."""
+        fields = {name: self._field(key, group, name) for name in H5_FIELDS}
+        n_frames = self._count(key, "n_frames", fields["n_frames"])
+        users = fields["user_summary"]
+        if users.ndim != 2 or users.shape[0] == 0:
+            raise UserError(f"{self.path}: {key}/user_summary: expected a [n_users, n_frames] array, "
+                            f"got shape {users.shape}")
+        if not users.shape[1] / 2 <= n_frames <= 2 * users.shape[1]:  # the reference pads a small mismatch
+            raise UserError(f"{self.path}: {key}/user_summary: {users.shape[1]} frames, far from n_frames ({n_frames})")
+        if ((users != 0) & (users != 1)).any():
+            raise UserError(f"{self.path}: {key}/user_summary: expected binary values (0 or 1)")
+        picks = fields["picks"]
+        if picks.ndim != 1 or picks.size == 0:
+            raise UserError(f"{self.path}: {key}/picks: expected a non-empty 1-D array, got shape {picks.shape}")
+        picks = self._whole(key, "picks", picks, 0, n_frames)
+        if (np.diff(picks) <= 0).any():
+            raise UserError(f"{self.path}: {key}/picks: not increasing")
+        n_steps = self._count(key, "n_steps", self._field(key, group, "n_steps")) if "n_steps" in group else None
+        if n_steps not in (None, picks.size):
+            raise UserError(f"{self.path}: {key}: n_steps ({n_steps}) differs from the number of picks ({picks.size})")
+        bounds = fields["change_points"]
+        if bounds.ndim != 2 or bounds.shape[1:] != (2,) or len(bounds) == 0:
+            raise UserError(f"{self.path}: {key}/change_points: expected a non-empty [n_shots, 2] array, "
+                            f"got shape {bounds.shape}")
+        # As in the reference, user summaries of another length than n_frames are zero-padded, and a shot may run
+        # past n_frames into frames only the user summaries cover; it must start inside the video.
+        bounds = self._whole(key, "change_points", bounds, 0, max(n_frames, users.shape[1]) - 1)
+        if (bounds[:, 0] > bounds[:, 1]).any():
+            raise UserError(f"{self.path}: {key}/change_points: a shot ends before it starts")
+        if (bounds[:, 0] >= n_frames).any():
+            raise UserError(f"{self.path}: {key}/change_points: a shot starts after the last frame ({n_frames - 1})")
+        try:
+            shots = VideoShots(bounds, n_frames, picks)
         except ValueError as e:
             raise UserError(f"{self.path}: {key}: {e}") from None
         return EvalVideo(key, shots, SummaryScorer(shots, users), picks.size)
@@ -79,7 +128,7 @@ def epoch_files(results_dir, dataset):
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise UserError(f"{results_dir}: results folder not found")
-    pattern = re.compile(rf"{re.escape(dataset)}_(-?\d+)\.json")
+    pattern = re.compile(rf"{re.escape(dataset)}_(-1|0|[1-9]\d*)\.json")  # the names training writes, no others
     found = {}
     for path in results_dir.iterdir():
         match = pattern.fullmatch(path.name)
@@ -108,6 +157,8 @@ def read_scores(path):
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UserError(f"{path}: not valid JSON, truncated or corrupt? ({e})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a score file (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not data:
         raise UserError(f"{path}: expected a JSON object {{video: [score, ...]}} with at least one video")
     out = {}
@@ -126,7 +177,11 @@ def read_scores(path):
 
 
 def check_length(path, key, scores, video, h5_path):
-    """Raise a UserError naming `path` when the score vector of `key` does not have one score per pick."""
+    """Raise a UserError naming `path` when the score vector of `key` does not fit the video: one score per pick,
+    each small enough for the float32 mean of a shot's frames not to overflow."""
     if len(scores) != video.n_scores:
         raise UserError(f"{path}: {key} has {len(scores)} scores, expected {video.n_scores} "
                         f"(n_steps of {key} in {h5_path})")
+    limit = float(np.finfo(np.float32).max) / (2 * video.shots.n_frames)
+    if np.abs(scores).max() > limit:
+        raise UserError(f"{path}: {key}: scores of magnitude above {limit:.3g}, too large for float32 shot means")

@@ -8,6 +8,7 @@ summary (0 / 0 in the precision or the recall); here that user's F-score is 0, s
 """
 import csv
 import io
+import warnings
 from pathlib import Path
 
 import libarchive
@@ -129,7 +130,13 @@ def load_tvsum_annotations(path):
     order. The raw scores are returned (get_corr_coeff normalises and sub-samples them).
     """
     rows = {}
-    for line_no, row in enumerate(csv.reader(io.StringIO(read_annotation_text(path)), delimiter="\t"), start=1):
+    text = read_annotation_text(path)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a row holds every frame of a video
+    try:
+        parsed = list(csv.reader(io.StringIO(text), delimiter="\t"))
+    except csv.Error as e:
+        raise UserError(f"{path}: not tab-separated values ({e})") from None
+    for line_no, row in enumerate(parsed, start=1):
         if not row:
             continue
         if len(row) < 3:
@@ -138,6 +145,8 @@ def load_tvsum_annotations(path):
             scores = np.array([float(v) for v in row[2].split(",")])
         except ValueError:
             raise UserError(f"{path}: line {line_no}: the scores are not comma-separated numbers") from None
+        if not np.isfinite(scores).all():
+            raise UserError(f"{path}: line {line_no}: the scores must be finite numbers")
         previous = rows.setdefault(row[0], [])
         if previous and len(previous[0]) != len(scores):
             raise UserError(f"{path}: line {line_no}: {len(scores)} scores for {row[0]}, whose first annotation "
@@ -171,8 +180,11 @@ def get_corr_coeff(pred_imp_scores, user_scores):
                          f"{subsampled_length(user_scores.shape[1])}")
     pred_ranks = rankdata(pred)
     rhos, taus = [], []
-    for user in user_scores:
-        true = (user / user.max(initial=-1))[::ANNOTATION_STEP]
-        rhos.append(spearmanr(pred, true)[0])
-        taus.append(kendalltau(pred_ranks, rankdata(true))[0])
+    # Constant scores or annotations have no rank correlation: NaN, as in the reference, without its warnings.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        for user in user_scores:
+            true = (user / user.max(initial=-1))[::ANNOTATION_STEP]
+            rhos.append(spearmanr(pred, true)[0])
+            taus.append(kendalltau(pred_ranks, rankdata(true))[0])
     return float(np.mean(rhos)), float(np.mean(taus))

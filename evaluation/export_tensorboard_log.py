@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse  # noqa: E402
 import csv  # noqa: E402
 import io  # noqa: E402
+import math  # noqa: E402
 
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 
@@ -42,7 +43,11 @@ def read_loss_events(log_dir):
         raise UserError(f"{log_dir}: cannot read the TensorBoard events ({e})") from None
     if TAG not in accumulator.Tags().get(event_accumulator.SCALARS, []):
         raise UserError(f"{log_dir}: the TensorBoard events have no '{TAG}' scalar")
-    return [(event.wall_time, event.step, event.value) for event in accumulator.Scalars(TAG)]
+    rows = [(event.wall_time, event.step, event.value) for event in accumulator.Scalars(TAG)]
+    bad = next((step for _, step, value in rows if not math.isfinite(value)), None)
+    if bad is not None:
+        raise UserError(f"{log_dir}: the {TAG} logged at step {bad} is NaN or infinite (a diverged run?)")
+    return rows
 
 
 def export_scalars(log_dir, output_dir=None):

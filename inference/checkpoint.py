@@ -1,6 +1,5 @@
 """Loading a CA-SUM state_dict (the authors' released files or our own training) with clear errors."""
-import pickle
-import zipfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,9 +19,11 @@ def read_state_dict(path, device="cpu"):
     if not path.is_file():
         raise UserError(f"{path}: checkpoint file not found")
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, TypeError, OSError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        with warnings.catch_warnings():  # torch warns about odd pickles before failing on them; the error says it
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # the unpickler raises many types on a file that is not a checkpoint
+        reason = str(e).strip().splitlines()[0].split(". ")[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{path}: not a PyTorch checkpoint ({reason})") from None
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
@@ -45,11 +46,19 @@ def load_model(path, device="cpu", block_size=60, input_size=None):
         parts = ([f"missing keys: {', '.join(missing)}"] if missing else []) + (
             [f"unexpected keys: {', '.join(unexpected)}"] if unexpected else [])
         raise UserError(f"{path}: not a CA-SUM state_dict ({'; '.join(parts)})")
+    if state["linear_1.weight"].ndim != 2 or state["attention.Wk.weight"].ndim != 2:
+        raise UserError(f"{path}: linear_1.weight {tuple(state['linear_1.weight'].shape)} and attention.Wk.weight "
+                        f"{tuple(state['attention.Wk.weight'].shape)} must be matrices")
     D, H = state["linear_1.weight"].shape[1], state["attention.Wk.weight"].shape[0]
     wrong = [f"{k} {tuple(state[k].shape)} (expected {shape})"
              for k, shape in expected_shapes(D, H).items() if tuple(state[k].shape) != shape]
     if wrong:
         raise UserError(f"{path}: inconsistent shapes for a CA-SUM with input_size {D}, output_size {H}: {'; '.join(wrong)}")
+    for key, value in state.items():
+        if value.layout != torch.strided or not value.is_floating_point():
+            raise UserError(f"{path}: {key} is not a dense floating-point tensor ({value.dtype}, {value.layout})")
+        if not torch.isfinite(value).all():
+            raise UserError(f"{path}: {key} contains NaN or infinite weights")
     if input_size is not None and D != input_size:
         raise UserError(f"{path}: the checkpoint implies input_size {D} (output_size {H}), "
                         f"but the features are {input_size}-d")

@@ -9,6 +9,7 @@ folder of our own training ({exp_dir}/reg{sigma}/{Dataset}/models/split{k}/) wor
 --model_dir {exp_dir}/reg{sigma}; there the model selection's `selected_epoch*.pt` is scored.
 """
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from evaluation.evaluate_experiment import check_annotations  # noqa: E402
 from evaluation.evaluation_metrics import get_corr_coeff, load_tvsum_annotations  # noqa: E402
 from inference.checkpoint import load_model  # noqa: E402
 from model import fileio  # noqa: E402
-from model.configs import REPO_ROOT, default_dataset_file, default_splits_file, resolve_device, str2bool  # noqa: E402
+from model.configs import (REPO_ROOT, bounded, default_dataset_file, default_splits_file, resolve_device,  # noqa: E402
+                           str2bool)
 from model.data_loader import load_features, load_splits  # noqa: E402
 from model.errors import UserError, run_cli  # noqa: E402
 
@@ -63,6 +65,11 @@ def evaluate_split(scores, videos, eval_method, annotations=None):
     return mean(f_scores), mean(rhos), mean(taus), f_scores
 
 
+def finite(value):
+    """`value`, or None when it is undefined (the rank correlation of constant scores is NaN): JSON has no NaN."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def split_line(split, f_score, rho, tau):
     line = f"CA-SUM model trained for split: {split} achieved an F-score: {f_score:.2f}%"
     if rho is not None:
@@ -80,7 +87,8 @@ def build_parser():
     p.add_argument("--dataset_file", type=Path, help="h5 features file (default: data/{Dataset}/eccv16_dataset_..._pool5.h5)")
     p.add_argument("--splits_file", type=Path, help="splits JSON (default: data/splits/{dataset}_splits.json)")
     p.add_argument("--anno", type=Path, help="TVSum annotations, ydata-anno.tsv or .rar (default: data/TVSum/ydata-anno.tsv)")
-    p.add_argument("--block_size", type=int, default=60, help="block size the models were trained with (default: 60)")
+    p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60,
+                   help="block size the models were trained with (default: 60)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
     p.add_argument("--report", type=Path, help="also write the results as JSON to this file")
     return p
@@ -97,6 +105,7 @@ def main(argv=None):
     annotations = load_tvsum_annotations(anno) if with_corr else None
     checkpoints = [checkpoint_file(args.model_dir, args.dataset, k) for k in range(len(splits))]
     report = {"dataset": args.dataset, "dataset_file": str(dataset_file), "splits": []}
+    numbers = []  # (f_score, rho, tau) of each split, NaN included
     with EvalDataset(dataset_file) as data:
         for k, (split, path) in enumerate(zip(splits, checkpoints)):
             keys = split["test_keys"]
@@ -105,19 +114,25 @@ def main(argv=None):
             model = load_model(path, device, args.block_size, input_size=features[0].shape[1])
             scores = [model.score_frames(x.to(device)).cpu().numpy() for x in features]
             for key, s, video in zip(keys, scores, videos):
+                if not np.isfinite(s).all():
+                    raise UserError(f"{path}: NaN or infinite scores for {key} of {dataset_file}; are the weights "
+                                    f"and the features of a sane magnitude?")
                 check_length(dataset_file, key, s, video, dataset_file)
             if with_corr:
                 check_annotations(annotations, anno, {v.key: v.n_scores for v in videos}, dataset_file)
             f_score, rho, tau, per_video = evaluate_split(scores, videos, EVAL_METHOD[args.dataset], annotations)
             print(split_line(k, f_score, rho, tau), flush=True)
-            report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": rho, "tau": tau,
-                                     "videos": dict(zip(keys, per_video))})
-    for name in ("f_score", "rho", "tau"):
-        values = [s[name] for s in report["splits"] if s[name] is not None]
-        report[name] = float(np.mean(values)) if values else None
-    average = f"Average over {len(splits)} splits: F-score {report['f_score']:.2f}%"
+            numbers.append((f_score, rho, tau))
+            report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": finite(rho),
+                                     "tau": finite(tau), "videos": dict(zip(keys, per_video))})
+    averages = {}
+    for name, values in zip(("f_score", "rho", "tau"), zip(*numbers)):
+        values = [v for v in values if v is not None]
+        averages[name] = float(np.mean(values)) if values else None
+        report[name] = finite(averages[name])
+    average = f"Average over {len(splits)} splits: F-score {averages['f_score']:.2f}%"
     if with_corr:
-        average += f", Spearman's \u03c1 {report['rho']:.3f}, Kendall's \u03c4 {report['tau']:.3f}"
+        average += f", Spearman's \u03c1 {averages['rho']:.3f}, Kendall's \u03c4 {averages['tau']:.3f}"
     print(average)
     if args.report:
         fileio.write_json(args.report, report, indent=2)

@@ -19,6 +19,8 @@ def load_splits(path):
         splits = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise UserError(f"{path}: not a valid JSON splits file ({e})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a valid JSON splits file (nested too deeply)") from None
     if not isinstance(splits, list) or not splits:
         raise UserError(f"{path}: expected a non-empty JSON list of splits")
     for k, split in enumerate(splits):
@@ -44,30 +46,38 @@ def open_h5(path):
         raise UserError(f"{path}: cannot read HDF5 file ({e})") from None
 
 
+def is_video(group, key):
+    """Whether `group` (found under the name `key`) is a video's group; "/", "." or "video_1/" name other groups."""
+    return isinstance(group, h5py.Group) and group.name == f"/{key}"
+
+
 def read_features(h5, path, key, input_size):
     """Features of one video as a float32 tensor [n_steps, input_size], checked for shape and finiteness.
 
     `input_size` None accepts any width."""
-    if key not in h5:
-        raise UserError(f"{path}: video {key} (from the splits file) is not in the dataset")
-    group = h5[key]
-    if not isinstance(group, h5py.Group) or "features" not in group:
-        raise UserError(f"{path}: {key}: no 'features' dataset")
     try:
+        group = h5[key] if key in h5 else None
+        if not is_video(group, key):
+            raise UserError(f"{path}: video {key} (from the splits file) is not in the dataset")
+        if "features" not in group:
+            raise UserError(f"{path}: {key}: no 'features' dataset")
         features = np.asarray(group["features"][()])
-    except (OSError, TypeError, ValueError) as e:
+    except (KeyError, OSError, TypeError, ValueError) as e:  # a broken link, a group for a dataset, corrupt data
         raise UserError(f"{path}: {key}/features: unreadable ({e})") from None
     if features.ndim != 2:
-        raise UserError(f"{path}: {key}/features: expected a 2-D array [n_steps, {input_size}], got shape {features.shape}")
+        raise UserError(f"{path}: {key}/features: expected a 2-D array [n_steps, {input_size or 'width'}], "
+                        f"got shape {features.shape}")
     if features.shape[0] == 0:
         raise UserError(f"{path}: {key}/features: empty (0 frames)")
     if input_size is not None and features.shape[1] != input_size:
         raise UserError(f"{path}: {key}/features: width {features.shape[1]} does not match --input_size {input_size}")
     if not np.issubdtype(features.dtype, np.number) or np.issubdtype(features.dtype, np.complexfloating):
         raise UserError(f"{path}: {key}/features: not a real numeric array (dtype {features.dtype})")
-    features = features.astype(np.float32)
     if not np.isfinite(features).all():
         raise UserError(f"{path}: {key}/features: contains NaN or infinite values")
+    if features.dtype.kind == "f" and np.abs(features).max() > np.finfo(np.float32).max:
+        raise UserError(f"{path}: {key}/features: values beyond the float32 range")
+    features = features.astype(np.float32)
     return torch.from_numpy(features)
 
 

@@ -4,9 +4,14 @@ At the end of every epoch the whole state of the run (model, optimizer, model-se
 generator) is written atomically to models/split{k}/resume.pt, so a run killed at any point continues with
 `--resume` exactly as if it had never stopped. The file is removed when the run finishes.
 """
+import io
+import math
 import os
 import random
 import shutil
+import threading
+import warnings
+from contextlib import contextmanager
 
 import h5py
 import numpy as np
@@ -56,6 +61,8 @@ def init_weights(net, init_type="xavier", init_gain=1.4142):
             nn.init.constant_(param, 0.1)
 
 
+RESUME_KEYS = ("epoch", "args", "model", "optimizer", "best_loss", "best_epoch", "rng")  # the entries of resume.pt
+
 # The arguments that determine a run's numbers: resuming with other values would mix two different runs.
 RUN_ARGS = ("video_type", "input_size", "block_size", "init_type", "init_gain", "n_epochs", "batch_size", "seed",
             "clip", "lr", "l2_req", "reg_factor", "split_index")
@@ -91,6 +98,42 @@ def clear_run(config):
     """Remove every output of the run (its logs, results and models folders)."""
     for folder in (config.log_dir, config.score_dir, config.save_dir):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def loss_log(log_dir, purge_step):
+    """log(loss, epoch): the loss_epoch scalar into TensorBoard events in `log_dir`, flushed at once.
+
+    A write error (disk full, read-only folder) is a UserError naming the folder; the writer's thread, which raises
+    it first, is kept from printing its own traceback.
+    """
+    def failed(e):
+        return UserError(f"{log_dir}: cannot write the TensorBoard log: {fileio.reason(e)}")
+
+    hook = threading.excepthook
+    threading.excepthook = lambda args: None if issubclass(args.exc_type, OSError) else hook(args)
+    try:
+        try:
+            writer = SummaryWriter(str(log_dir), purge_step=purge_step)
+        except OSError as e:
+            raise failed(e) from None
+
+        def log(loss, epoch):
+            try:
+                writer.add_scalar("loss_epoch", loss, epoch)
+                writer.flush()
+            except OSError as e:
+                raise failed(e) from None
+
+        try:
+            yield log
+        finally:
+            try:
+                writer.close()
+            except OSError as e:
+                raise failed(e) from None
+    finally:
+        threading.excepthook = hook
 
 
 def selection_window(n_epochs):
@@ -131,20 +174,40 @@ class Solver:
         if not self.resume_path.is_file():
             return False
         try:
-            state = torch.load(self.resume_path, map_location=self.device, weights_only=True)
+            with warnings.catch_warnings():  # torch warns about odd pickles before failing on them
+                warnings.simplefilter("ignore")
+                state = torch.load(self.resume_path, map_location=self.device, weights_only=True)
         except Exception as e:  # any unreadable file: torch raises many types here
             raise UserError(f"{self.resume_path}: unreadable resume file ({type(e).__name__}); "
                             f"start over with --overwrite") from None
+        broken = f"{self.resume_path}: not a resume file of this run ({{}}); start over with --overwrite"
+        if not isinstance(state, dict) or not set(RESUME_KEYS) <= set(state) or not isinstance(state["args"], dict):
+            raise UserError(broken.format(f"expected the entries {', '.join(RESUME_KEYS)}"))
+        epoch, best_loss, best_epoch = state["epoch"], state["best_loss"], state["best_epoch"]
+        if not isinstance(epoch, int) or not 0 <= epoch < self.config.n_epochs:
+            raise UserError(broken.format(f"epoch {epoch!r} is not one of 0..{self.config.n_epochs - 1}"))
+        if not (best_loss is None and best_epoch is None or isinstance(best_loss, float) and math.isfinite(best_loss)
+                and isinstance(best_epoch, int)):
+            raise UserError(broken.format(f"best loss {best_loss!r} at epoch {best_epoch!r}"))
         args = {k: getattr(self.config, k) for k in RUN_ARGS}
         changed = [f"--{k} {state['args'].get(k)} (now {v})" for k, v in args.items() if state["args"].get(k) != v]
         if changed:
             raise UserError(f"{self.resume_path}: the run was started with other arguments: {', '.join(changed)}; "
                             f"resume with the same ones, or start over with --overwrite")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.best_loss, self.best_epoch = state["best_loss"], state["best_epoch"]
-        set_rng_state(state["rng"])
-        self.start_epoch = state["epoch"] + 1
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            set_rng_state(state["rng"])
+        except (AttributeError, IndexError, KeyError, RuntimeError, TypeError, ValueError) as e:
+            raise UserError(broken.format(" ".join(str(e).split()) or type(e).__name__))
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            raise UserError(broken.format("NaN or infinite weights"))
+        for param, moments in self.optimizer.state.items():
+            if any(torch.is_tensor(m) and (m.ndim and m.shape != param.shape or not torch.isfinite(m).all())
+                   for m in moments.values()):
+                raise UserError(broken.format("optimizer state of other shapes than the model's, or not finite"))
+        self.best_loss, self.best_epoch = best_loss, best_epoch
+        self.start_epoch = epoch + 1
         return True
 
     def loss(self, scores):
@@ -183,14 +246,16 @@ class Solver:
         cfg = self.config
         window = selection_window(cfg.n_epochs)
         # purge_step: TensorBoard readers drop what an interrupted attempt logged from this epoch on.
-        with SummaryWriter(str(cfg.log_dir), purge_step=self.start_epoch or None) as writer:
+        with loss_log(cfg.log_dir, purge_step=self.start_epoch or None) as log:
             for epoch in trange(self.start_epoch, cfg.n_epochs, initial=self.start_epoch, total=cfg.n_epochs,
                                 desc="Epoch", ncols=80, disable=None):
                 loss = self.train_epoch()
+                if not math.isfinite(loss):
+                    raise UserError(f"{cfg.dataset_file}: the training loss became NaN or infinite at epoch {epoch}; "
+                                    f"are the features of a sane magnitude?")
                 if cfg.verbose:
                     tqdm.write(f"[{epoch}] loss: {loss}")
-                writer.add_scalar("loss_epoch", loss, epoch)
-                writer.flush()
+                log(loss, epoch)
                 self.evaluate(epoch)
                 if epoch in window and (self.best_loss is None or np.float32(loss) < np.float32(self.best_loss)):
                     self.save_checkpoint("selected", epoch)
@@ -218,14 +283,24 @@ class Solver:
         weights = {}
         for key, features in zip(self.test_data.keys, self.test_data.features):
             scores, attention = self.model(features.to(self.device))
+            if not torch.isfinite(scores).all():
+                raise UserError(f"{cfg.dataset_file}: {key}: the model's scores are NaN or infinite at epoch {epoch}; "
+                                f"are the features of a sane magnitude?")
             out[key] = scores.squeeze(0).cpu().numpy().tolist()
             if cfg.save_weights and epoch in (-1, cfg.n_epochs - 1):
                 weights[key] = attention.cpu().numpy()
         fileio.write_json(cfg.score_dir / f"{cfg.video_type}_{epoch}.json", out)
         if weights:
-            with h5py.File(cfg.score_dir / "weights.h5", "a") as h5:
-                for key, attention in weights.items():
-                    name = f"{key}/epoch_{epoch}"
-                    if name in h5:
-                        del h5[name]
-                    h5.create_dataset(name, data=attention)
+            # Built in memory, then written atomically: HDF5 writing to a full disk crashes instead of raising.
+            path = cfg.score_dir / "weights.h5"
+            buffer = io.BytesIO(path.read_bytes() if path.is_file() else b"")
+            try:
+                with h5py.File(buffer, "r+" if buffer.getbuffer().nbytes else "w") as h5:
+                    for key, attention in weights.items():
+                        name = f"{key}/epoch_{epoch}"
+                        if name in h5:
+                            del h5[name]
+                        h5.create_dataset(name, data=attention)
+            except OSError as e:
+                raise UserError(f"{path}: unreadable ({fileio.reason(e)}); start over with --overwrite") from None
+            fileio.write_bytes(path, buffer.getvalue())

@@ -1,0 +1,295 @@
+"""Outputs are all-or-nothing: re-running the evaluation gives byte-identical files; an interrupted, killed, disk-full
+or read-only run leaves every output either as it was or complete, with no temporary left behind, and says why in
+one line.
+
+Disk full and read-only folders are simulated by making the writes of model/fileio.py (every output but the
+TensorBoard events) fail with ENOSPC, EROFS or EACCES, and the TensorBoard writer's file opens fail with ENOSPC:
+portable, and it works as root, which chmod does not stop. The real thing (a full tmpfs, a read-only mount) gives the
+same messages; tests/test_fuzz.py and this file were checked against both by hand.
+"""
+import contextlib
+import errno
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from data import make_dataset
+from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
+from inference import inference
+from model import fileio
+from model import main as train_main
+from model.errors import run_cli
+from tests import tiny_experiment as tiny
+from tests.helpers import REPO
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return tiny.build(tmp_path_factory.mktemp("inputs"))
+
+
+def files(root):
+    """{relative path: bytes} of every file under root."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+def leftovers(root):
+    return [p for p in Path(root).rglob(".*.tmp")]
+
+
+def run(main, *argv):
+    """main(argv) as the command line runs it: (exit status, stderr)."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            run_cli(lambda: main([str(a) for a in argv]))
+            status = 0
+        except SystemExit as e:
+            status = e.code
+    return status, err.getvalue()
+
+
+def chain_argv(exp, inputs, workers=1):
+    return [exp, "TVSum", "avg", "--dataset_file", inputs["h5"], "--anno", inputs["anno"], "--workers", workers]
+
+
+def outputs(exp):
+    """The evaluation's outputs in `exp`: scalars.csv, f_scores.txt and the report."""
+    return {name: data for name, data in files(exp).items()
+            if name.endswith(("scalars.csv", "f_scores.txt", "_best_models.json"))}
+
+
+def shift_scores(exp, shift):
+    """New score files for every run (the outputs of the evaluation change with them)."""
+    rng = np.random.default_rng(7)
+    for sigma in tiny.SIGMAS:
+        for k, test in enumerate(reversed(tiny.KEYS)):
+            tiny.write_scores(exp / f"reg{sigma}" / "TVSum" / "results" / f"split{k}", test, sigma, rng, shift)
+
+
+@pytest.fixture(scope="module")
+def evaluated(inputs, tmp_path_factory):
+    """(experiment evaluated once, its outputs, outputs after new scores): old and new versions of every file."""
+    exp = shutil.copytree(inputs["exp"], tmp_path_factory.mktemp("evaluated") / "exp")
+    assert run(evaluate_experiment.main, *chain_argv(exp, inputs)) == (0, "")
+    old = outputs(exp)
+    rescored = shutil.copytree(exp, exp.parent / "rescored")
+    shift_scores(rescored, 0.1)
+    assert run(evaluate_experiment.main, *chain_argv(rescored, inputs)) == (0, "")
+    new = outputs(rescored)
+    assert len(old) == 51 and old.keys() == new.keys()
+    assert sum(old[n] != new[n] for n in old) >= 20  # most f_scores.txt change
+    return exp, old, new
+
+
+def test_rerun_gives_identical_files(inputs, evaluated, tmp_path):
+    exp, _, _ = evaluated
+    again = shutil.copytree(exp, tmp_path / "exp")
+    assert run(evaluate_experiment.main, *chain_argv(again, inputs, workers=2)) == (0, "")
+    assert files(again) == files(exp)
+    results, logs = again / "reg0.8" / "TVSum" / "results" / "split3", again / "reg0.8" / "TVSum" / "logs" / "split3"
+    assert run(compute_fscores.main, "--path", results, "--dataset", "TVSum", "--eval", "avg",
+               "--dataset_file", inputs["h5"]) == (0, "")
+    assert run(export_tensorboard_log.main, logs) == (0, "")
+    assert run(choose_best_model.main, "--exp_dir", again, "--dataset", "TVSum", "--anno", inputs["anno"]) == (0, "")
+    assert files(again) == files(exp) and not leftovers(again)
+
+
+def assert_old_or_new(exp, old, new):
+    """Every output is its old version or its complete new one; no temporary is left."""
+    now = outputs(exp)
+    assert now.keys() == old.keys()
+    for name, data in now.items():
+        assert data in (old[name], new[name]), f"{name} is neither the old nor the new file"
+    assert not leftovers(exp)
+
+
+@pytest.mark.parametrize("write", [1, 2, 26, 30, 51])
+def test_interrupted_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path, monkeypatch, write):
+    """Ctrl-C during the write number `write` (after its data are in the temporary file, before the rename)."""
+    exp, old, new = evaluated
+    exp = shutil.copytree(exp, tmp_path / "exp")
+    shift_scores(exp, 0.1)
+    count = {"writes": 0}
+    fsync = os.fsync
+
+    def interrupted(fd):
+        count["writes"] += 1
+        if count["writes"] == write:
+            raise KeyboardInterrupt
+        fsync(fd)
+    monkeypatch.setattr(fileio.os, "fsync", interrupted)
+    status, err = run(evaluate_experiment.main, *chain_argv(exp, inputs))
+    assert (status, err) == (130, "interrupted\n")
+    assert_old_or_new(exp, old, new)
+    monkeypatch.setattr(fileio.os, "fsync", fsync)
+    assert run(evaluate_experiment.main, *chain_argv(exp, inputs)) == (0, "")
+    assert outputs(exp) == new
+
+
+def test_killed_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path):
+    """SIGKILL of the real command as soon as it has replaced a file, three times; the next run cleans up and
+    finishes the job."""
+    exp, old, new = evaluated
+    exp = shutil.copytree(exp, tmp_path / "exp")
+    shift_scores(exp, 0.1)
+    command = [sys.executable, str(REPO / "evaluation" / "evaluate_experiment.py"),
+               *map(str, chain_argv(exp, inputs, workers=2))]
+    for _ in range(3):
+        start = outputs(exp)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 60
+        while outputs(exp) == start and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.killpg(process.pid, signal.SIGKILL)  # the command and its worker processes
+        process.wait()
+        now = outputs(exp)
+        assert all(data in (old[name], new[name]) for name, data in now.items())
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert outputs(exp) == new and not leftovers(exp)
+
+
+# ---------------------------------------------------------------- disk full, read-only ----------------------------
+
+FAILURES = {"disk full": (errno.ENOSPC, "No space left on device"),
+            "read-only": (errno.EROFS, "Read-only file system"),
+            "no permission": (errno.EACCES, "Permission denied")}
+
+
+def fail_writes(monkeypatch, kind):
+    """Make every fileio write fail as `kind` does: disk full half-way through the data, read-only and no
+    permission when the temporary file is created. TensorBoard's event writer fails alike."""
+    code, text = FAILURES[kind]
+    if kind == "disk full":
+        class Full:
+            """A file that takes half of the first data written to it, then reports the disk full."""
+            def __init__(self, path, mode):
+                self.file = open(path, mode)
+
+            def write(self, data):
+                self.file.write(data[:len(data) // 2])
+                self.file.flush()
+                raise OSError(code, text)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.file.close()
+        monkeypatch.setattr(fileio, "open", Full, raising=False)
+    else:
+        def refuse(*args, **kwargs):
+            raise OSError(code, text)
+        monkeypatch.setattr(fileio.tempfile, "mkstemp", refuse)
+    from tensorboard.compat.tensorflow_stub.io import gfile
+    real_io = gfile.io
+
+    class NoEvents:
+        @staticmethod
+        def open(path, mode="r", *args, **kwargs):
+            if "w" in mode or "a" in mode:
+                raise OSError(code, text)
+            return real_io.open(path, mode, *args, **kwargs)
+    monkeypatch.setattr(gfile, "io", NoEvents)
+    return text
+
+
+def entry_points(inputs, root):
+    """(name, main, argv, output that must name in the message) of every entry point writing into root."""
+    exp, models = root / "exp", inputs["models"]
+    results, logs = exp / "reg0.6" / "TVSum" / "results" / "split0", exp / "reg0.6" / "TVSum" / "logs" / "split0"
+    return [
+        ("train", train_main.main, ["--dataset_file", inputs["h5"], "--splits_file", inputs["splits"], "--exp_dir",
+                                    root / "train", "--input_size", tiny.D, "--batch_size", 2, "--n_epochs", 1,
+                                    "--device", "cpu"], root / "train"),
+        ("compute_fscores", compute_fscores.main, ["--path", results, "--dataset", "TVSum", "--eval", "avg",
+                                                   "--dataset_file", inputs["h5"]], results / "f_scores.txt"),
+        ("export", export_tensorboard_log.main, [logs], logs / "scalars.csv"),
+        ("choose", choose_best_model.main, ["--exp_dir", exp, "--dataset", "TVSum", "--anno", inputs["anno"]],
+         exp / "TVSum_best_models.json"),
+        ("evaluate_experiment", evaluate_experiment.main, chain_argv(exp, inputs), exp),
+        ("inference", inference.main, ["--dataset", "TVSum", "--model_dir", models, "--dataset_file", inputs["h5"],
+                                       "--splits_file", inputs["splits"], "--device", "cpu", "--report",
+                                       root / "report.json"], root / "report.json"),
+        ("make_dataset", make_dataset.main, ["--out", root / "made", "--videos", 2, "--input_size", 4],
+         root / "made" / "demo_"),
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(FAILURES))
+def test_failed_writes_keep_the_previous_outputs(inputs, evaluated, tmp_path, monkeypatch, kind):
+    exp, _, _ = evaluated
+    shutil.copytree(exp, tmp_path / "exp")
+    (tmp_path / "report.json").write_text("{}")
+    for name, main, argv, output in entry_points(inputs, tmp_path):
+        before = files(tmp_path)
+        with monkeypatch.context() as patch:
+            text = fail_writes(patch, kind)
+            status, err = run(main, *argv)
+        assert status == 2, (name, err)
+        assert err.count("\n") == 1 and err.startswith(f"error: {output}") and f"cannot write: {text}" in err, \
+            (name, err)
+        after = files(tmp_path)
+        if name == "train":  # a new run: what it wrote before the failure is the state --resume continues
+            after = {n: d for n, d in after.items() if not n.startswith("train/")}
+        if name == "make_dataset":  # the h5 is written by HDF5 itself, which the simulation cannot fill up
+            after = {n: d for n, d in after.items() if not n.startswith("made/")}
+        assert after == before, name
+        assert not leftovers(tmp_path), name
+
+
+def test_tensorboard_write_failure_during_training(inputs, tmp_path, monkeypatch):
+    """The disk fills up between two epochs: the writer thread's error is reported once, in one line."""
+    from tensorboard.compat.tensorflow_stub.io import gfile
+    calls = {"n": 0}
+    real_io = gfile.io
+
+    class FillsUp:
+        @staticmethod
+        def open(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] > 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_io.open(*args, **kwargs)
+    monkeypatch.setattr(gfile, "io", FillsUp)
+    status, err = run(train_main.main, "--dataset_file", inputs["h5"], "--splits_file", inputs["splits"],
+                      "--exp_dir", tmp_path / "exp", "--input_size", tiny.D, "--batch_size", 2, "--n_epochs", 4,
+                      "--device", "cpu")
+    assert status == 2 and err == (f"error: {tmp_path / 'exp' / 'reg0.6' / 'SumMe' / 'logs' / 'split0'}: cannot write "
+                                   f"the TensorBoard log: No space left on device\n")
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_for_real(inputs, evaluated, tmp_path):
+    exp, _, _ = evaluated
+    exp = shutil.copytree(exp, tmp_path / "exp")
+    results = exp / "reg0.6" / "TVSum" / "results" / "split0"
+    before = files(exp)
+    results.chmod(0o555)
+    try:
+        status, err = run(compute_fscores.main, "--path", results, "--dataset", "TVSum", "--eval", "avg",
+                          "--dataset_file", inputs["h5"])
+    finally:
+        results.chmod(0o755)
+    assert status == 2 and err == f"error: {results / 'f_scores.txt'}: cannot write: Permission denied\n"
+    assert files(exp) == before
