@@ -99,15 +99,16 @@ def make_splits(keys, n_splits=5, test_share=0.2, seed=0):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Generate a SumMe-shaped dataset (h5) and its 5 splits (JSON).")
+    p = argparse.ArgumentParser(prog="python data/make_dataset.py",
+                                description="Generate a SumMe-shaped dataset (h5) and its 5 splits (JSON).")
     p.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder (default: data/demo)")
     p.add_argument("--videos", type=int, default=len(SUMME_FRAMES),
                    help=f"number of videos, cycling through SumMe's frame counts (default: {len(SUMME_FRAMES)})")
     p.add_argument("--input_size", type=int, default=1024, help="feature width (default: 1024)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = p.parse_args(argv)
-    if args.videos < 2 or args.input_size < 1:
-        p.error("need --videos >= 2 and --input_size >= 1")
+    if args.videos < 2 or args.input_size < 1 or args.seed < 0:
+        p.error("need --videos >= 2, --input_size >= 1 and --seed >= 0")
     frames = [SUMME_FRAMES[i % len(SUMME_FRAMES)] for i in range(args.videos)]
     h5_path = make_dataset(args.out / "demo_dataset.h5", frames, args.input_size, args.seed)
     splits_path = args.out / "demo_splits.json"
