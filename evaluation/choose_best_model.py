@@ -13,6 +13,11 @@ labels, so it is not a fair model selection, but many other summarisation papers
 The experiment folder needs, per sigma and split, logs/split{k}/scalars.csv (export_tensorboard_log.py),
 results/split{k}/{Dataset}_{epoch}.json and f_scores.txt (compute_fscores.py). The choice is also written to
 {exp_dir}/{Dataset}_best_models.json.
+
+A folder that holds one experiment per seed instead (seed{S}/ folders, as `run_*_splits.sh --seeds` writes them) gets
+each seed's report (printed, and written to seed{S}/{Dataset}_best_models.json), then every number of the table as
+mean ± sample standard deviation over the seeds, next to each seed's value (written to
+{exp_dir}/{Dataset}_best_models.json): the model selection is fragile, and only the spread over seeds shows how much.
 """
 import sys
 from pathlib import Path
@@ -23,6 +28,7 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -39,6 +45,7 @@ SIGMAS = [i / 10 for i in range(5, 10)]
 N_SPLITS = 5
 MAX_IMPROVEMENT = 1.5
 RULE = "=" * 84
+SEED_FOLDER = re.compile(r"seed(-?\d+)")
 
 
 def run_folders(exp_dir, dataset):
@@ -234,14 +241,84 @@ def _finite(value):
     return value if math.isfinite(value) else None
 
 
+def seed_experiments(exp_dir):
+    """[(seed, folder)] by seed when `exp_dir` holds one experiment per seed (seed{S}/ folders and no reg0.5/);
+    [] when it is a single experiment."""
+    exp_dir = Path(exp_dir)
+    if not exp_dir.is_dir() or (exp_dir / f"reg{SIGMAS[0]}").exists():
+        return []
+    matches = ((SEED_FOLDER.fullmatch(p.name), p) for p in exp_dir.iterdir() if p.is_dir())
+    return sorted((int(m.group(1)), p) for m, p in matches if m)
+
+
+def spread(values, digits):
+    """{"mean", "std", "seeds"} of one number over the seeds: mean and sample standard deviation (n - 1; null for
+    one seed), rounded to the `digits` the table prints; null mean and std when a seed's value is undefined."""
+    if any(v is None for v in values):
+        return {"mean": None, "std": None, "seeds": values}
+    std = round(float(np.std(values, ddof=1)), digits) if len(values) > 1 else None
+    return {"mean": round(float(np.mean(values)), digits), "std": std, "seeds": values}
+
+
+def spread_text(entry, digits):
+    """'45.12 ± 0.83 (seeds: 44.53, 45.70)'."""
+    number = (lambda v: "n/a" if v is None else f"{v:.{digits}f}")
+    return f"{number(entry['mean'])} \u00b1 {number(entry['std'])} (seeds: {', '.join(map(number, entry['seeds']))})"
+
+
+def summarize_seeds(dataset, seeds, reports):
+    """The seeds' reports side by side: (summary dict as written to the JSON, printed lines)."""
+    metrics = [("f_score", "Fscore", 2)]
+    if dataset in CORRELATION_DATASETS:
+        metrics += [("rho", "Spearman's \u03c1", 3), ("tau", "Kendall's \u03c4", 3)]
+    lines = [f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean \u00b1 sample standard deviation, "
+             f"then each seed's value"]
+    splits = []
+    for k in range(N_SPLITS):
+        entries = [report["splits"][k] for report in reports]
+        split = {"split": k, "sigma": [e["sigma"] for e in entries], "epoch": [e["epoch"] for e in entries],
+                 "rho": None, "tau": None}
+        text = f"[Split: {k}]"
+        for key, name, digits in metrics:
+            split[key] = spread([e[key] for e in entries], digits)
+            text += f" {name}: {spread_text(split[key], digits)}"
+        splits.append(split)
+        lines.append(text)
+    summary = {"dataset": dataset, "seeds": seeds, "splits": splits}
+    text = "Avg values :=>"
+    for key, name, digits in metrics:
+        summary[key] = spread([report[key] for report in reports], digits)
+        text += f" {'F1' if key == 'f_score' else name}: {spread_text(summary[key], digits)}"
+    summary["best_epoch_f_score"] = spread([report["best_epoch_f_score"] for report in reports], 2)
+    summary.setdefault("rho", None)
+    summary.setdefault("tau", None)
+    lines += [RULE, text, f"Avg values (best test epoch, NOT the paper's protocol) :=> F1: "
+                          f"{spread_text(summary['best_epoch_f_score'], 2)}"]
+    return summary, lines
+
+
 def choose_best_model(exp_dir, dataset, annotations=None, anno_path=None):
-    """Choose, print the report and write {exp_dir}/{dataset}_best_models.json; return the report dict."""
-    report, lines = choose(exp_dir, dataset, annotations, anno_path)
+    """Choose, print the report and write {exp_dir}/{dataset}_best_models.json; return the report dict. For a
+    folder of seed experiments: each seed's report, then the summary over the seeds (the returned dict)."""
+    seeds = seed_experiments(exp_dir)
+    reports = []
+    for seed, folder in seeds or [(None, Path(exp_dir))]:
+        report, lines = choose(folder, dataset, annotations, anno_path)
+        path = folder / f"{dataset}_best_models.json"
+        fileio.write_json(path, report, indent=2)
+        if seed is not None:
+            print(f"== seed {seed}: {folder}")
+        print("\n".join(lines))
+        print(f"wrote {path}")
+        reports.append(report)
+    if not seeds:
+        return reports[0]
+    summary, lines = summarize_seeds(dataset, [seed for seed, _ in seeds], reports)
     path = Path(exp_dir) / f"{dataset}_best_models.json"
-    fileio.write_json(path, report, indent=2)
-    print("\n".join(lines))
+    fileio.write_json(path, summary, indent=2)
+    print("\n" + "\n".join(lines))
     print(f"wrote {path}")
-    return report
+    return summary
 
 
 def load_annotations(dataset, anno):
@@ -257,7 +334,8 @@ def load_annotations(dataset, anno):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python evaluation/choose_best_model.py", description=__doc__.split("\n")[0])
-    parser.add_argument("--exp_dir", type=Path, required=True, help="experiment folder (holding reg0.5 .. reg0.9)")
+    parser.add_argument("--exp_dir", type=Path, required=True,
+                        help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("--dataset", choices=DATASETS, required=True, help="dataset of the experiment")
     parser.add_argument("--anno", type=Path, default=None,
                         help="TVSum annotations, ydata-anno.tsv or ydata-anno.rar "

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Evaluate a finished experiment and choose its models, with the numbers of the authors' scripts:
-#   sh evaluation/choose_best_model.sh EXP_DIR DATASET EVAL_METHOD [--dataset_file H5] [--anno PATH]
-# EXP_DIR holds reg0.5 .. reg0.9; DATASET is SumMe or TVSum; EVAL_METHOD is max (SumMe) or avg (TVSum).
+#   sh evaluation/choose_best_model.sh EXP_DIR DATASET EVAL_METHOD [--dataset_file H5] [--anno PATH] [--workers N]
+# EXP_DIR holds reg0.5 .. reg0.9 (or one such experiment per seed{S}/ folder: each seed's table, then the mean and
+# standard deviation over the seeds); DATASET is SumMe or TVSum; EVAL_METHOD is max (SumMe) or avg (TVSum).
 # Exports the TensorBoard logs, computes the F-scores of every sigma and split, then prints the chosen sigma and
 # epoch per split and the averages (evaluation/evaluate_experiment.py does it all in one Python command;
 # set PYTHON to choose the interpreter).

@@ -8,6 +8,8 @@ For every sigma (reg0.5 .. reg0.9) and split (0 .. 4): the TensorBoard events of
 scalars.csv (a folder that only has scalars.csv, e.g. from the authors' code, is taken as it is), and f_scores.txt is
 computed from results/split{k}. The runs are shared among N worker processes (default: one per CPU), each reading
 the h5 once. Then choose_best_model prints the paper's table and writes {exp_dir}/{Dataset}_best_models.json.
+An EXP_DIR that holds one experiment per seed (seed{S}/, from `run_*_splits.sh --seeds`) has every seed's runs
+evaluated, then each seed's table and the table of mean ± standard deviation over the seeds (choose_best_model.py).
 """
 import sys
 from pathlib import Path
@@ -21,7 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 
 from tqdm import tqdm  # noqa: E402
 
-from evaluation.choose_best_model import DATASETS, choose_best_model, load_annotations, run_folders  # noqa: E402
+from evaluation.choose_best_model import (DATASETS, choose_best_model, load_annotations, run_folders,  # noqa: E402
+                                          seed_experiments)
 from evaluation.compute_fscores import compute_fscores  # noqa: E402
 from evaluation.eval_data import EvalDataset  # noqa: E402
 from evaluation.evaluation_metrics import EVAL_METHODS, subsampled_length  # noqa: E402
@@ -33,7 +36,7 @@ from model.errors import UserError, run_cli  # noqa: E402
 
 def check_logs(folders):
     """Every run needs TensorBoard events or an already exported scalars.csv."""
-    for log_dir, _ in folders.values():
+    for log_dir, _ in folders:
         if not has_events(log_dir) and not (log_dir / "scalars.csv").is_file():
             raise UserError(f"{log_dir}: no TensorBoard event files and no scalars.csv")
 
@@ -71,8 +74,9 @@ def _evaluate_run_in_worker(*job):
 
 
 def evaluate_runs(folders, dataset, eval_method, dataset_file, workers):
-    """Evaluate every run, in `workers` processes (each reading the h5 once); return {video: n_scores}."""
-    jobs = [(log_dir, results_dir, dataset, eval_method) for log_dir, results_dir in folders.values()]
+    """Evaluate every run (log_dir, results_dir) of `folders`, in `workers` processes (each reading the h5 once);
+    return {video: n_scores}."""
+    jobs = [(log_dir, results_dir, dataset, eval_method) for log_dir, results_dir in folders]
     n_scores = {}
     with tqdm(total=len(jobs), desc=f"Evaluating {dataset}", unit="run", ncols=80, disable=None) as progress:
         if workers <= 1:
@@ -95,8 +99,10 @@ def evaluate_runs(folders, dataset, eval_method, dataset_file, workers):
 
 
 def evaluate_experiment(exp_dir, dataset, eval_method, dataset_file=None, anno=None, workers=1):
-    """Export the logs and compute the F-scores of every run, then choose the models; return the report."""
-    folders = run_folders(exp_dir, dataset)
+    """Export the logs and compute the F-scores of every run (of every seed's experiment), then choose the models;
+    return the report."""
+    experiments = [folder for _, folder in seed_experiments(exp_dir)] or [exp_dir]
+    folders = [run for folder in experiments for run in run_folders(folder, dataset).values()]
     check_logs(folders)
     dataset_file = Path(dataset_file or default_dataset_file(dataset))
     open_h5(dataset_file).close()  # a missing or broken h5 is reported before any work starts
@@ -110,7 +116,8 @@ def evaluate_experiment(exp_dir, dataset, eval_method, dataset_file=None, anno=N
 def build_parser():
     parser = argparse.ArgumentParser(prog="python evaluation/evaluate_experiment.py",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("exp_dir", type=Path, help="experiment folder (holding reg0.5 .. reg0.9)")
+    parser.add_argument("exp_dir", type=Path,
+                        help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("dataset", choices=DATASETS, help="dataset of the experiment")
     parser.add_argument("eval_method", choices=EVAL_METHODS, help="max (SumMe) or avg (TVSum)")
     parser.add_argument("--dataset_file", type=Path, default=None,
