@@ -85,6 +85,8 @@ def read_losses(path):
             loss, logged_step = float(row[column]), None if step is None else float(row[step])
         except (IndexError, ValueError):
             raise UserError(f"{path}: line {line_no}: expected numbers in the step and loss_epoch columns") from None
+        if not np.isfinite(loss):
+            raise UserError(f"{path}: line {line_no}: loss_epoch is {row[column]}, not a finite number")
         if logged_step is not None and logged_step != len(losses):
             raise UserError(f"{path}: line {line_no}: step {row[step]}, expected {len(losses)} "
                             f"(one row per epoch 0, 1, ...)")
@@ -123,12 +125,16 @@ def read_f_scores(path):
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: not found (compute it with evaluation/compute_fscores.py)")
-    text = path.read_text().strip()
     try:
+        text = path.read_text().strip()
         values = text.splitlines() if "\n" in text else json.loads(text)
-        return np.array([float(v) for v in (values if isinstance(values, list) else [values])])
-    except (ValueError, TypeError):
+        f_scores = np.array([float(v) for v in (values if isinstance(values, list) else [values])])
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, RecursionError):
         raise UserError(f"{path}: expected one F-score per line") from None
+    for line_no, value in enumerate(f_scores, start=1):
+        if not 0 <= value <= 100:  # also refuses NaN
+            raise UserError(f"{path}: line {line_no}: {value} is not an F-score (0 to 100)")
+    return f_scores
 
 
 def f_score_at(f_scores, path, epoch):

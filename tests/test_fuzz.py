@@ -34,29 +34,8 @@ from tests.tiny_experiment import D, KEYS, N_EPOCHS, N_FRAMES, T, write_events
 TARGET = "video_5"  # the video the h5 mutations touch: a test video of split 0, trained on in the other splits
 TIMEOUT = 30  # seconds for one in-process case: a hang fails the case instead of the whole suite
 
-# Known failures of code outside this suite's area, reported to its owners: (entry, end of the mutation's name) ->
-# the bug. A case listed here may fail without failing the test; remove the entry once the bug is fixed.
-CHOOSE = "evaluation/choose_best_model.py"
-KNOWN = {
-    (CHOOSE, "f_scores.txt f_scores random bytes"): "read_f_scores: read_text() outside the try (UnicodeDecodeError)",
-    (CHOOSE, "f_scores.txt Latin-1 byte"): "read_f_scores: read_text() outside the try (UnicodeDecodeError)",
-    (CHOOSE, "f_scores.txt deeply nested JSON"): "read_f_scores: json.loads RecursionError not caught",
-    (CHOOSE, "f_scores.txt a NaN"): "read_f_scores accepts NaN: the report refuses to be written, naming itself",
-    (CHOOSE, "f_scores.txt an inf"): "read_f_scores accepts inf: the report refuses to be written, naming itself",
-    (CHOOSE, "f_scores.txt 1e400"): "read_f_scores accepts inf: the report refuses to be written, naming itself",
-    (CHOOSE, "f_scores.txt a -inf"): "read_f_scores accepts -inf (a silent wrong choice if it were selected)",
-    (CHOOSE, "scalars.csv loss NaN"): "read_losses accepts NaN: argmin selects the NaN epoch",
-    (CHOOSE, "scalars.csv loss NaN everywhere"): "read_losses accepts NaN: argmin selects the first NaN epoch",
-    (CHOOSE, "scalars.csv loss inf"): "read_losses accepts inf",
-    (CHOOSE, "scalars.csv loss -inf"): "read_losses accepts -inf: selected as the lowest loss",
-    (CHOOSE, "scalars.csv loss 1e400"): "read_losses accepts inf",
-}
 MUST_FAIL = ("loss NaN", "loss NaN everywhere", "loss inf", "loss -inf", "loss 1e400", "a NaN", "an inf", "a -inf",
              "1e400")  # unusable values: a success is a silent wrong result
-
-
-def known(entry, mutation):
-    return any(entry == e and mutation.endswith(m) for e, m in KNOWN)
 
 
 class Hang(BaseException):
@@ -168,7 +147,7 @@ class Campaign:
         for name, content in after.items():
             if before.get(name) != content and (why := non_finite(str(Path(root) / name), content)):
                 problems.append(f"{name}: {why}")
-        if problems and not known(self.entry, mutation):
+        if problems:
             self.failures.append(f"{self.entry} | {mutation} | {'; '.join(problems)}")
 
     def verify(self, at_least):
