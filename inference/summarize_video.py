@@ -16,6 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from inference.video.memory import limit_malloc_arenas  # noqa: E402
+
+limit_malloc_arenas()  # before torch and FFmpeg start their threads
+
 import torch  # noqa: E402
 
 from inference.checkpoint import load_model  # noqa: E402
