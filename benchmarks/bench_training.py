@@ -3,8 +3,9 @@
 The floor counts the matrix work of an epoch (per video, forward = 6TD^2 + 4T^2D + 2T(D+2)D + 2TD^2 + 2TD; a
 training video costs 3x its forward minus 6TD^2, since the input features need no gradient; a test video costs one
 forward) and divides it by the fp32 matmul rate of [400x1024] @ [1024x1024] measured in the same process with the
-same threads. Videos have SumMe's frame counts; the split is paper split 0 when data/splits/summe_splits.json is
-there (or --splits_file), else a generated 20/5 split.
+same threads, just before each epoch (so a machine whose speed drifts is compared with itself). The figure is the
+median over epochs of epoch time / floor. Videos have SumMe's frame counts; the split is paper split 0 of
+data/splits/summe_splits.json (or --splits_file), else a generated 20/5 split.
 
     python benchmarks/bench_training.py [--epochs 3] [--threads 2]
 """
@@ -33,10 +34,10 @@ def epoch_flops(train_T, test_T, D):
     return sum(3 * forward_flops(T, D) - 6 * T * D * D for T in train_T) + sum(forward_flops(T, D) for T in test_T)
 
 
-def matmul_rate(repeats=200):
+def matmul_rate(repeats=50):
     """fp32 FLOP/s of [400x1024] @ [1024x1024], best of three timings."""
     a, b = torch.rand(400, 1024), torch.rand(1024, 1024)
-    for _ in range(20):
+    for _ in range(5):
         a @ b
     best = float("inf")
     for _ in range(3):
@@ -65,22 +66,26 @@ def main():
                                  batch_size=20, clip=5.0, n_epochs=args.epochs + 1, video_type="SumMe",
                                  save_weights=False, score_dir=Path(tmp) / "results")
         solver = Solver(config, train, test)
-        times = []
+        n_trained = len(train) // config.batch_size * config.batch_size
+        flops = epoch_flops([f.shape[0] for f in train.features[:n_trained]],
+                            [f.shape[0] for f in test.features], 1024)
+        times, floors = [], []
         for epoch in range(args.epochs + 1):
+            floors.append(flops / matmul_rate())
             start = time.perf_counter()
             solver.train_epoch()
             solver.evaluate(epoch)
             times.append(time.perf_counter() - start)
-    rate = matmul_rate()
-    n_trained = len(train) // config.batch_size * config.batch_size
-    flops = epoch_flops([f.shape[0] for f in train.features[:n_trained]], [f.shape[0] for f in test.features], 1024)
-    per_epoch = sorted(times[1:])[len(times[1:]) // 2]
-    floor = flops / rate
+    times, floors = times[1:], floors[1:]  # the first epoch warms up
+    ratios = sorted(t / f for t, f in zip(times, floors))
+    median = len(ratios) // 2
     print(f"split: {len(train)} train / {len(test)} test videos, T = {min(SUMME_FRAMES) // SAMPLE_STEP + 1}.."
           f"{max(SUMME_FRAMES) // SAMPLE_STEP + 1}, {args.threads} threads")
-    print(f"matmul rate: {rate / 1e9:.1f} GFLOP/s; work per epoch: {flops / 1e9:.1f} GFLOP")
-    print(f"seconds per epoch (median of {args.epochs}): {per_epoch:.3f}")
-    print(f"floor: {floor:.3f} s; ratio: {per_epoch / floor:.2f}x")
+    print(f"work per epoch: {flops / 1e9:.1f} GFLOP; matmul rate {flops / max(floors) / 1e9:.1f}.."
+          f"{flops / min(floors) / 1e9:.1f} GFLOP/s over the epochs")
+    print(f"seconds per epoch: median {sorted(times)[median]:.3f} (of {args.epochs}); floor: median "
+          f"{sorted(floors)[median]:.3f} s")
+    print(f"ratio (epoch / floor, per epoch): median {ratios[median]:.2f}x, range {ratios[0]:.2f}..{ratios[-1]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -101,10 +101,10 @@ class VideoData:
         return len(self.keys)
 
     def shuffled(self):
-        """A new epoch's training order.
+        """A new epoch's training order, as video indices.
 
         The order comes from a DataLoader(batch_size=1, shuffle=True) over the indices, exactly as the reference draws
         it: creating the iterator takes its seeds from the global torch generator (SPEC section 3, contract step 4).
         """
         for index in DataLoader(range(len(self)), batch_size=1, shuffle=True):
-            yield self.features[int(index)]
+            yield int(index)

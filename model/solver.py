@@ -24,6 +24,7 @@ from model import fileio
 from model.errors import UserError
 from model.layers.summarizer import CA_SUM
 
+DISSIMILARITY_CACHE_BYTES = 2 ** 30  # per split and set; beyond it, the dissimilarity is recomputed each epoch
 START_EPOCH, LAST_EPOCH = 20, 400  # model selection: argmin of the loss over epochs 20..399 (SPEC section 5)
 
 
@@ -156,8 +157,25 @@ class Solver:
         if config.init_type is not None:
             init_weights(self.model, config.init_type, config.init_gain)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.l2_req)
+        self.train_inputs, self.test_inputs = self.model_inputs(train_data), self.model_inputs(test_data)
         self.best_loss, self.best_epoch = None, None
         self.start_epoch = 0
+
+    def model_inputs(self, data):
+        """(features on the device, their outside dissimilarity or None) per video of `data`.
+
+        The dissimilarity depends on the features only, so it is computed once instead of every epoch, as long as
+        the [T, T] matrices of all videos fit in DISSIMILARITY_CACHE_BYTES; the model computes the rest itself.
+        """
+        inputs, cached = [], 0
+        with torch.no_grad():
+            for features in data.features:
+                x = features.to(self.device)
+                size = x.shape[0] ** 2 * x.element_size()
+                keep = cached + size <= DISSIMILARITY_CACHE_BYTES
+                cached += size if keep else 0
+                inputs.append((x, self.model.attention.outside_dissimilarity(x) if keep else None))
+        return inputs
 
     @property
     def resume_path(self):
@@ -219,11 +237,11 @@ class Solver:
         cfg = self.config
         self.model.train()
         losses = []
-        videos = self.train_data.shuffled()
+        order = self.train_data.shuffled()
         for _ in range(len(self.train_data) // cfg.batch_size):
             self.optimizer.zero_grad()
             for _ in range(cfg.batch_size):
-                scores, _ = self.model(next(videos).to(self.device))
+                scores, _ = self.model(*self.train_inputs[next(order)])
                 loss = self.loss(scores)
                 losses.append(loss.detach())
                 loss.backward()
@@ -281,8 +299,8 @@ class Solver:
         self.model.eval()
         out = {}
         weights = {}
-        for key, features in zip(self.test_data.keys, self.test_data.features):
-            scores, attention = self.model(features.to(self.device))
+        for key, inputs in zip(self.test_data.keys, self.test_inputs):
+            scores, attention = self.model(*inputs)
             if not torch.isfinite(scores).all():
                 raise UserError(f"{cfg.dataset_file}: {key}: the model's scores are NaN or infinite at epoch {epoch}; "
                                 f"are the features of a sane magnitude?")

@@ -67,9 +67,26 @@ def test_diversity_is_zero_where_the_reference_divides_by_zero():
     outside = (~block_mask(90, 60)).float()
     dissimilarity = torch.rand(90, 90)
     dissimilarity[:60] = 0  # rows 0..59 see only identical frames outside their block (a static shot)
-    d = SelfAttention.diversity(dissimilarity, attention, outside)
+    d = SelfAttention.diversity(dissimilarity * outside, attention)
     assert torch.equal(d[:60], torch.zeros(60))
     expected = (dissimilarity * attention * outside).sum(1) / (dissimilarity * outside).sum(1)
     torch.testing.assert_close(d[60:], expected[60:])
-    short = SelfAttention.diversity(torch.rand(30, 30), attention[:30, :30], (~block_mask(30, 60)).float())
+    short = SelfAttention.diversity(torch.rand(30, 30) * (~block_mask(30, 60)).float(), attention[:30, :30])
     assert torch.equal(short, torch.zeros(30))
+
+
+def test_a_kept_dissimilarity_changes_nothing():
+    """The solver passes each video's outside dissimilarity, computed once; scores and gradients stay bit for bit."""
+    torch.manual_seed(1)
+    model = CA_SUM(48, 48, 20).train()
+    x = torch.rand(75, 48)
+    results = []
+    for div_out in (None, model.attention.outside_dissimilarity(x)):
+        torch.manual_seed(2)  # the same dropout masks
+        scores, attention = model(x, div_out)
+        scores.mean().backward()
+        results.append((scores, attention, [p.grad.clone() for p in model.parameters()]))
+        model.zero_grad()
+    (s1, a1, g1), (s2, a2, g2) = results
+    assert torch.equal(s1, s2) and torch.equal(a1, a2)
+    assert all(torch.equal(a, b) for a, b in zip(g1, g2))

@@ -30,47 +30,51 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(output_size + 2, input_size, bias=False)
 
     @staticmethod
-    def uniqueness(energies):
+    def uniqueness(energies, attention):
         """Entropy of each softmax row divided by ln(T), then L1-normalised over frames ([T]).
 
-        A single frame has nothing to be unique against: its uniqueness is 0 (the reference divides by ln 1 = 0).
+        `attention` is softmax(energies), passed in so it is not computed twice. A single frame has nothing to be
+        unique against: its uniqueness is 0 (the reference divides by ln 1 = 0).
         """
         T = energies.shape[0]
         if T == 1:
             return energies.new_zeros(1)
-        entropy = -(F.softmax(energies, dim=-1) * F.log_softmax(energies, dim=-1)).sum(-1)
+        entropy = -(attention * F.log_softmax(energies, dim=-1)).sum(-1)
         return F.normalize(entropy / math.log(T), p=1, dim=-1)
 
+    def outside_dissimilarity(self, x):
+        """Div * (1 - M) ([T, T]): each frame's dissimilarity to the frames outside its block, 0 inside it."""
+        unit = F.normalize(x, p=2, dim=1)
+        outside = ~block_mask(x.shape[0], self.block_size, x.device)
+        return (1 - unit @ unit.t()) * outside.to(x.dtype)
+
     @staticmethod
-    def diversity(dissimilarity, attention, outside):
+    def diversity(div_out, attention):
         """Attention-weighted mean dissimilarity of each frame to the frames outside its block ([T]).
 
-        A row with no weight outside its block (T <= block_size, or a static shot) gets 0 instead of 0 / 0.
+        `div_out` is outside_dissimilarity's matrix. A row with no weight outside its block (T <= block_size, or a
+        static shot) gets 0 instead of 0 / 0.
         """
-        div_out = dissimilarity * outside
         denominator = div_out.sum(-1)
         numerator = (div_out * attention).sum(-1)
         empty = denominator == 0
         return torch.where(empty, torch.zeros_like(numerator), numerator / torch.where(empty, 1.0, denominator))
 
-    def forward(self, x):
-        """x [T, input_size] -> (features [T, input_size], block-diagonal attention [T, T])."""
-        T = x.shape[0]
-        unit = F.normalize(x, p=2, dim=1)
-        dissimilarity = 1 - unit @ unit.t()
+    def forward(self, x, div_out=None):
+        """x [T, input_size] -> (features [T, input_size], block-diagonal attention [T, T]).
 
+        `div_out`: outside_dissimilarity(x), from a caller that keeps it across epochs (it depends on x only).
+        """
         K, Q, V = self.Wk(x), self.Wq(x), self.Wv(x)
         energies = Q @ K.t()
         attention = F.softmax(energies, dim=-1)
-
-        inside = block_mask(T, self.block_size, x.device).to(x.dtype)
-        outside = 1 - inside
-        d = self.diversity(dissimilarity, attention, outside)
+        d = self.diversity(self.outside_dissimilarity(x) if div_out is None else div_out, attention)
+        with torch.no_grad():
+            uniqueness = self.uniqueness(energies, attention)
+        inside = block_mask(x.shape[0], self.block_size, x.device).to(x.dtype)
         weights = attention * inside + d.unsqueeze(0) * inside
-
         y = weights @ V
-        characteristics = torch.stack((self.uniqueness(energies), d)).detach()
-        y = self.out(torch.cat((y, characteristics.t()), dim=-1))
+        y = self.out(torch.cat((y, uniqueness[:, None], d.detach()[:, None]), dim=-1))
         return y, weights
 
     def row_statistics(self, x, Q, K, rows):
@@ -89,7 +93,7 @@ class SelfAttention(nn.Module):
             log_norm[start:end] = torch.logsumexp(energies, dim=-1)
             block = torch.arange(start, end, device=x.device)[:, None] // self.block_size
             outside = (block != torch.arange(T, device=x.device)[None, :] // self.block_size).to(x.dtype)
-            d[start:end] = self.diversity(1 - unit[start:end] @ unit.t(), attention, outside)
+            d[start:end] = self.diversity((1 - unit[start:end] @ unit.t()) * outside, attention)
         uniqueness = F.normalize(entropy / math.log(T), p=1, dim=-1) if T > 1 else entropy.zero_()
         return uniqueness, d, log_norm
 

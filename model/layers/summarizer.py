@@ -3,6 +3,7 @@ import torch
 import torch.nn as nn
 
 from model.layers.attention import SelfAttention
+from model.layers.dropout import Dropout
 
 
 class CA_SUM(nn.Module):
@@ -11,7 +12,7 @@ class CA_SUM(nn.Module):
         self.attention = SelfAttention(input_size=input_size, output_size=output_size, block_size=block_size)
         self.linear_1 = nn.Linear(input_size, input_size)
         self.linear_2 = nn.Linear(input_size, 1)
-        self.drop = nn.Dropout(p=0.5)
+        self.drop = Dropout(p=0.5)
         self.norm_y = nn.LayerNorm(input_size, eps=1e-6)
         self.norm_linear = nn.LayerNorm(input_size, eps=1e-6)
 
@@ -21,9 +22,13 @@ class CA_SUM(nn.Module):
         y = self.norm_linear(self.drop(torch.relu(self.linear_1(y))))
         return torch.sigmoid(self.linear_2(y)).view(-1)
 
-    def forward(self, x):
-        """x [T, input_size] -> (scores [1, T], block-diagonal attention [T, T])."""
-        attended, weights = self.attention(x)
+    def forward(self, x, div_out=None):
+        """x [T, input_size] -> (scores [1, T], block-diagonal attention [T, T]).
+
+        `div_out`: optionally, the video's self.attention.outside_dissimilarity(x), computed once by a caller that
+        scores the same video every epoch.
+        """
+        attended, weights = self.attention(x, div_out)
         return self.regress(x, attended).view(1, -1), weights
 
     @torch.no_grad()
