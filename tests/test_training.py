@@ -59,3 +59,25 @@ def test_checkpoints_name_their_epoch_and_score_like_training(golden_run, shared
             with torch.no_grad():
                 assert model(x)[0][0].tolist() == values
             np.testing.assert_allclose(model.score_frames(x).numpy(), values, atol=1e-5)
+
+
+def test_dissimilarities_beyond_the_cache_limit_are_recomputed_with_the_same_result(shared, monkeypatch):
+    from model import solver as solver_module
+    from model.configs import get_config
+    from model.data_loader import VideoData
+
+    golden = shared / "golden"
+    argv = [f"--dataset_file={golden / 'train0_summe.h5'}", f"--splits_file={golden / 'train0_summe_splits.json'}",
+            "--input_size=64", "--batch_size=3", "--device=cpu"]
+    config = get_config(argv)
+    data = [VideoData(config.dataset_file, config.split[k], 64) for k in ("train_keys", "test_keys")]
+    first = data[0].features[0].shape[0] ** 2 * 4
+    results = []
+    for limit in (2 ** 28, first):  # every matrix kept; only the first training video's
+        monkeypatch.setattr(solver_module, "DISSIMILARITY_CACHE_BYTES", limit)
+        solver = solver_module.Solver(config, *data)
+        kept = [div_out is not None for _, div_out in solver.train_inputs]
+        results.append((solver.train_epoch(), kept))
+    (loss_all, kept_all), (loss_one, kept_one) = results
+    assert all(kept_all) and kept_one == [True] + [False] * (len(kept_one) - 1)
+    assert loss_all == loss_one
