@@ -23,9 +23,10 @@ def test_masks_and_generator_state_are_torch_bernoulli(shape, keep):
         assert torch.equal(state, torch.get_rng_state())
 
 
-@pytest.mark.parametrize("p", [0.5, 0.2])
-def test_dropout_gives_torch_outputs_gradients_and_later_random_numbers(p):
-    x = torch.randn(257, 64, requires_grad=True)
+@pytest.mark.parametrize("p, transposed", [(0.5, False), (0.2, False), (0.5, True)])
+def test_dropout_gives_torch_outputs_gradients_and_later_random_numbers(p, transposed):
+    x = torch.randn(64, 257).t() if transposed else torch.randn(257, 64)
+    x.requires_grad_()
     results = []
     for drop in (lambda t: Dropout(p)(t), lambda t: F.dropout(t, p, training=True)):
         torch.manual_seed(3)

@@ -90,7 +90,7 @@ class Dropout(nn.Dropout):
 
     def forward(self, x):
         fast = (self.training and 0 < self.p < 1 and x.device.type == "cpu" and x.dtype == torch.float32
-                and not self.inplace and numpy_matches_torch())
+                and x.is_contiguous() and not self.inplace and numpy_matches_torch())  # masks fill memory order
         if not fast:
             return super().forward(x)
         noise, state = bernoulli(x.shape, 1 - self.p, torch.get_rng_state())
