@@ -1,9 +1,11 @@
 """Atomic file writes: the output appears whole under its final name, or not at all (the old file stays intact)."""
 import glob
+import io
 import json
 import os
 import re
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,14 +73,53 @@ def write_text(path, text):
             os.fsync(f.fileno())
 
 
-def save_torch(path, obj):
-    """torch.save `obj` to `path` atomically; the bytes depend only on `obj` (not on the temporary file's name)."""
+def torch_bytes(obj):
+    """torch.save of `obj` into bytes (the same bytes as in a file: the archive is named alike)."""
     import torch
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+class BackgroundWriter:
+    """Runs batches of write tasks on a worker thread, in order, so that training goes on while files reach the disk.
+
+    submit() first waits for the previous batch, so at most one is pending. The first error of a task is raised
+    again by the next submit() or by wait(); leaving a `with` block waits too (quietly when an exception is already
+    on its way out).
+    """
+
+    def __init__(self):
+        self._thread, self._error = None, None
+
+    def submit(self, tasks):
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(list(tasks),), name="BackgroundWriter", daemon=True)
+        self._thread.start()
+
+    def _run(self, tasks):
+        try:
+            for task in tasks:
+                task()
+        except BaseException as e:  # handed to the main thread, which raises it
+            self._error = e
+
+    def wait(self):
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            self.wait()
+        elif self._thread is not None:
+            self._thread.join()
 
 
 def write_json(path, obj, **kwargs):

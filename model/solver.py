@@ -1,9 +1,11 @@
 """Training and per-epoch evaluation of CA-SUM (SPEC section 3), with checkpoints, atomic score files and resume.
 
 At the end of every epoch the whole state of the run (model, optimizer, model-selection bookkeeping and every random
-generator) is written atomically to models/split{k}/resume.pt, so a run killed at any point continues with
-`--resume` exactly as if it had never stopped. The file is removed when the run finishes.
+generator) is captured and written atomically to models/split{k}/resume.pt (by a background thread, while the next
+epoch trains), so a run killed at any point continues with `--resume` from its last complete resume.pt exactly as if
+it had never stopped. The file is removed when the run finishes.
 """
+import functools
 import io
 import math
 import os
@@ -181,11 +183,15 @@ class Solver:
     def resume_path(self):
         return self.config.save_dir / "resume.pt"
 
-    def save_resume(self, epoch):
+    def resume_task(self, epoch):
+        """A task writing resume.pt after `epoch`: the state is serialized now, the file written when it runs."""
         state = {"epoch": epoch, "args": {k: getattr(self.config, k) for k in RUN_ARGS},
                  "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "best_loss": self.best_loss, "best_epoch": self.best_epoch, "rng": rng_state()}
-        fileio.save_torch(self.resume_path, state)
+        return functools.partial(fileio.write_bytes, self.resume_path, fileio.torch_bytes(state))
+
+    def save_resume(self, epoch):
+        self.resume_task(epoch)()
 
     def load_resume(self):
         """Continue after the last finished epoch of resume.pt; False when there is none (start from scratch)."""
@@ -264,7 +270,8 @@ class Solver:
         cfg = self.config
         window = selection_window(cfg.n_epochs)
         # purge_step: TensorBoard readers drop what an interrupted attempt logged from this epoch on.
-        with loss_log(cfg.log_dir, purge_step=self.start_epoch or None) as log:
+        # Checkpoints and resume.pt reach the disk while the next epoch trains (a slow disk, e.g. NFS, costs no time).
+        with loss_log(cfg.log_dir, purge_step=self.start_epoch or None) as log, fileio.BackgroundWriter() as writer:
             for epoch in trange(self.start_epoch, cfg.n_epochs, initial=self.start_epoch, total=cfg.n_epochs,
                                 desc="Epoch", ncols=80, disable=None):
                 loss = self.train_epoch()
@@ -275,22 +282,28 @@ class Solver:
                     tqdm.write(f"[{epoch}] loss: {loss}")
                 log(loss, epoch)
                 self.evaluate(epoch)
+                tasks = []
                 if epoch in window and (self.best_loss is None or np.float32(loss) < np.float32(self.best_loss)):
-                    self.save_checkpoint("selected", epoch)
+                    tasks.append(self.checkpoint_task("selected", epoch))
                     self.best_loss, self.best_epoch = loss, epoch
-                self.save_resume(epoch)
-        self.save_checkpoint("last", cfg.n_epochs - 1)
+                tasks.append(self.resume_task(epoch))
+                writer.submit(tasks)
+        self.checkpoint_task("last", cfg.n_epochs - 1)()
         self.resume_path.unlink()
 
-    def save_checkpoint(self, kind, epoch):
-        """models/split{k}/{kind}_epoch{e}.pt (state_dict, CPU tensors); the previous file of that kind is removed."""
+    def checkpoint_task(self, kind, epoch):
+        """A task writing models/split{k}/{kind}_epoch{e}.pt (state_dict, CPU tensors) and then removing the previous
+        file of that kind; the weights are serialized now, the file written when it runs."""
         save_dir = self.config.save_dir
         path = save_dir / f"{kind}_epoch{epoch}.pt"
-        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        fileio.save_torch(path, state)
-        for old in save_dir.glob(f"{kind}_epoch*.pt"):
-            if old != path:
-                old.unlink()
+        data = fileio.torch_bytes({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+
+        def write():
+            fileio.write_bytes(path, data)
+            for old in save_dir.glob(f"{kind}_epoch*.pt"):
+                if old != path:
+                    old.unlink()
+        return write
 
     @torch.no_grad()
     def evaluate(self, epoch):

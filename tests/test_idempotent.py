@@ -279,6 +279,30 @@ def test_tensorboard_write_failure_during_training(inputs, tmp_path, monkeypatch
     assert not leftovers(tmp_path)
 
 
+def test_background_resume_write_failure_during_training(inputs, tmp_path, monkeypatch):
+    """The disk fills up while resume.pt is written behind the training: one line naming it, the last complete
+    resume.pt stays, and --resume continues from it to the end."""
+    real_open, opened = open, []
+
+    def fills_up(path, mode="r", *args, **kwargs):
+        if ".resume.pt." in str(path):
+            opened.append(path)
+            if len(opened) > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, mode, *args, **kwargs)
+    argv = ["--dataset_file", inputs["h5"], "--splits_file", inputs["splits"], "--exp_dir", tmp_path / "exp",
+            "--input_size", tiny.D, "--batch_size", 2, "--n_epochs", 4, "--device", "cpu"]
+    with monkeypatch.context() as patch:
+        patch.setattr(fileio, "open", fills_up, raising=False)
+        status, err = run(train_main.main, *argv)
+    resume = tmp_path / "exp" / "reg0.6" / "SumMe" / "models" / "split0" / "resume.pt"
+    assert status == 2 and err == f"error: {resume}: cannot write: No space left on device\n"
+    assert torch.load(resume, weights_only=True)["epoch"] == 0
+    assert not leftovers(tmp_path)
+    assert run(train_main.main, *argv, "--resume") == (0, "")
+    assert not resume.exists() and (resume.parent / "last_epoch3.pt").is_file()
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_folder_for_real(inputs, evaluated, tmp_path):
     exp, _, _ = evaluated
