@@ -24,8 +24,8 @@ from fractions import Fraction  # noqa: E402
 import av  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torchvision  # noqa: E402
 
+from inference.video.features import random_backbone  # noqa: E402
 from model.configs import REPO_ROOT  # noqa: E402
 from model.layers.summarizer import CA_SUM  # noqa: E402
 
@@ -100,27 +100,9 @@ def repeat(minute, path, copies):
 
 
 def random_weights(folder):
-    """A random GoogLeNet and a random CA-SUM, saved in `folder`.
-
-    The GoogLeNet has Kaiming-normal convolutions, batch-norm statistics measured on frames of the scenes and a
-    sparse last block, so that its pool5 features tell the scenes apart (torchvision's initialisation gives
-    near-constant features: one shot, which no 15% summary can hold).
-    """
-    torch.manual_seed(0)
-    backbone = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False, transform_input=True)
-    for module in backbone.modules():
-        if isinstance(module, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.momentum = None
-    frames = torch.from_numpy(np.stack([canvas(scene)[:HEIGHT, :WIDTH] for scene in range(SCENES)]))
-    frames = torch.nn.functional.interpolate(frames.permute(0, 3, 1, 2).float(), size=(224, 224), mode="bilinear")
-    backbone.train()
-    with torch.no_grad():
-        backbone(frames / 127.5 - 1)
-    for name, module in backbone.named_modules():
-        if isinstance(module, torch.nn.BatchNorm2d) and name.startswith("inception5b"):
-            module.bias.data.fill_(-3.0)
+    """A random GoogLeNet whose features tell the scenes apart (see random_backbone) and a random CA-SUM, saved in
+    `folder`."""
+    backbone = random_backbone(np.stack([canvas(scene)[:HEIGHT, :WIDTH] for scene in range(SCENES)]))
     torch.save(backbone.state_dict(), folder / "googlenet.pt")
     torch.save(CA_SUM(1024, 1024, 60).state_dict(), folder / "ca_sum.pt")
     return folder / "googlenet.pt", folder / "ca_sum.pt"

@@ -26,6 +26,7 @@ import torchvision  # noqa: E402
 
 from inference import summarize_video  # noqa: E402
 from inference.video.decode import VideoReader  # noqa: E402
+from inference.video.features import random_backbone  # noqa: E402
 from model.errors import UserError  # noqa: E402
 from model.layers.summarizer import CA_SUM  # noqa: E402
 
@@ -127,20 +128,7 @@ def files(tmp_path_factory):
     """The synthetic video, a random test backbone and a random CA-SUM checkpoint."""
     root = tmp_path_factory.mktemp("video")
     video = write_video(root / "scenes.mp4", CUTS[-1])
-    torch.manual_seed(0)
-    backbone = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False, transform_input=True)
-    for module in backbone.modules():
-        if isinstance(module, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.momentum = None  # running statistics = the calibration batch's
-    frames = torch.from_numpy(np.stack([draw(i) for i in range(0, CUTS[-1], 15)])).permute(0, 3, 1, 2).float()
-    backbone.train()
-    with torch.no_grad():
-        backbone(torch.nn.functional.interpolate(frames, size=(224, 224), mode="bilinear") / 127.5 - 1)
-    for name, module in backbone.named_modules():
-        if isinstance(module, torch.nn.BatchNorm2d) and name.startswith("inception5b"):
-            module.bias.data.fill_(-3.0)
+    backbone = random_backbone(np.stack([draw(i) for i in range(0, CUTS[-1], 15)]))
     torch.save(backbone.state_dict(), root / "googlenet.pt")
     torch.save(CA_SUM(1024, 1024, 60).state_dict(), root / "ca_sum.pt")
     return {"root": root, "video": video, "backbone": root / "googlenet.pt", "checkpoint": root / "ca_sum.pt"}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+import torchvision
 from torchvision.models import GoogLeNet, GoogLeNet_Weights
 from torchvision.models.googlenet import BasicConv2d
 from tqdm import tqdm
@@ -96,6 +97,31 @@ def load_backbone(weights_path=None, device="cpu"):
     model.aux_logits = model.transform_input = False
     model.dropout = model.fc = nn.Identity()
     return fuse_batchnorm(model).eval().to(device=device, memory_format=torch.channels_last)
+
+
+def random_backbone(frames):
+    """A GoogLeNet of random weights whose pool5 features still tell the pictures of `frames` apart (uint8
+    [N, H, W, 3]): for tests and benchmarks, with no download.
+
+    torchvision's own initialisation gives near-constant features in eval mode, so the convolutions get Kaiming-normal
+    weights, the batch-norm statistics are measured on `frames`, and the last block is made sparse. Seeded: the same
+    frames give the same weights.
+    """
+    torch.manual_seed(0)
+    backbone = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False, transform_input=True)
+    for module in backbone.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        if isinstance(module, nn.BatchNorm2d):
+            module.momentum = None  # running statistics = the calibration batch's
+    images = torch.from_numpy(np.asarray(frames)).permute(0, 3, 1, 2).float()
+    backbone.train()
+    with torch.no_grad():
+        backbone(nn.functional.interpolate(images, size=(224, 224), mode="bilinear") / 127.5 - 1)
+    for name, module in backbone.named_modules():
+        if isinstance(module, nn.BatchNorm2d) and name.startswith("inception5b"):
+            module.bias.data.fill_(-3.0)
+    return backbone
 
 
 def batches(frames, batch_size):
