@@ -18,7 +18,6 @@ from pathlib import Path
 
 import h5py
 import pytest
-import torch
 
 from data import make_dataset
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
@@ -33,6 +32,7 @@ from tests.tiny_experiment import D, KEYS, N_EPOCHS, N_FRAMES, T, write_events
 
 TARGET = "video_5"  # the video the h5 mutations touch: a test video of split 0, trained on in the other splits
 TIMEOUT = 30  # seconds for one in-process case: a hang fails the case instead of the whole suite
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 MUST_FAIL = ("loss NaN", "loss NaN everywhere", "loss inf", "loss -inf", "loss 1e400", "a NaN", "an inf", "a -inf",
              "1e400")  # unusable values: a success is a silent wrong result
@@ -156,15 +156,6 @@ class Campaign:
 
 
 # ---------------------------------------------------------------- valid inputs ------------------------------------
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and much faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):

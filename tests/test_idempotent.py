@@ -31,13 +31,7 @@ from model.errors import run_cli
 from tests import tiny_experiment as tiny
 from tests.helpers import REPO
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
