@@ -3,7 +3,7 @@
 #   bash run_summe_splits.sh [--demo] [any model/main.py argument, e.g. --exp_dir Summaries/exp2 --device cpu]
 # Sequential and resumable by default (run it again to finish an interrupted grid); also --jobs N (N runs at once),
 # --slurm [--sbatch "OPTIONS"] (a SLURM job array and a dependent evaluation job), --print_grid (one command per run),
-# --seeds S1,S2,... (one experiment per seed in {exp_dir}/seed{S}/), --threads T; see python model/run_splits.py -h.
+# --seeds S1,S2,... (one experiment per seed in {exp_dir}/seed{S}/), --threads T; see python experiments/run_splits.py -h.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec python "$root/model/run_splits.py" --video_type SumMe --batch_size 20 "$@"
+exec python "$root/experiments/run_splits.py" --video_type SumMe --batch_size 20 "$@"

@@ -20,18 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
 
-import h5py  # noqa: E402
-import numpy as np  # noqa: E402
+import h5py
+import numpy as np
 
-from evaluation.evaluation_metrics import load_tvsum_annotations  # noqa: E402
-from model.configs import REPO_ROOT  # noqa: E402
+from common.paths import REPO_ROOT
+from evaluation.annotations import load_tvsum_annotations
 
 VIDEOS = [f"video_{k}" for k in range(1, 51, 5)]  # 10 videos spread over the dataset
 N_USERS = 20

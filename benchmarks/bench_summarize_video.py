@@ -14,20 +14,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from fractions import Fraction  # noqa: E402
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from fractions import Fraction
 
-import av  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import av
+import numpy as np
+import torch
 
-from inference.video.features import random_backbone  # noqa: E402
-from model.configs import REPO_ROOT  # noqa: E402
-from model.layers.summarizer import CA_SUM  # noqa: E402
+from common.paths import REPO_ROOT
+from inference.video.features import random_backbone
+from model.layers.summarizer import CA_SUM
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
 SCENES, SCENE_SECONDS = 12, 5

@@ -20,10 +20,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data.make_dataset import SUMME_FRAMES, SAMPLE_STEP, make_dataset, make_splits  # noqa: E402
-from model.configs import default_splits_file  # noqa: E402
-from model.data_loader import VideoData, load_splits  # noqa: E402
-from model.solver import Solver  # noqa: E402
+from common.paths import default_splits_file
+from common.splits import load_splits
+from data.make_dataset import SAMPLE_STEP, SUMME_FRAMES, make_dataset, make_splits
+from model.data_loader import VideoData
+from model.solver import Solver
 
 
 def forward_flops(T, D):

@@ -1,1 +1,1 @@
-"""Dataset files: where they go, how to get them (download.py), and a generator of SumMe-shaped data (make_dataset.py)."""
+"""Dataset files: where they go, how to get them (download.py), and generated data in their layout (make_dataset.py)."""

@@ -32,11 +32,10 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.errors import UserError, run_cli  # noqa: E402
-from model.fileio import atomic_path  # noqa: E402
+from common.errors import UserError, run_cli
+from common.fileio import atomic_path
+from common.paths import REPO_ROOT
 
-# The checkout this script belongs to (model.configs.REPO_ROOT, without importing torch just to download files).
-CHECKOUT = Path(__file__).resolve().parent.parent
 GITHUB_DATA = "https://github.com/e-apostolidis/CA-SUM/raw/main/data"
 ZENODO_MODELS = "https://zenodo.org/records/6562992/files/icmr22_zenodo_pretrained_models.zip?download=1"
 DATASETS = ("SumMe", "TVSum")
@@ -64,7 +63,7 @@ class Item:
 
 
 def h5_item(video_type):
-    """The authors' RAR archive of one dataset's h5 file; the h5 lands where model.configs expects it."""
+    """The authors' RAR archive of one dataset's h5 file; the h5 lands where common/paths.py expects it."""
     stem = f"eccv16_dataset_{video_type.lower()}_google_pool5"
     return Item(f"{stem}.rar", f"{GITHUB_DATA}/{video_type}/{stem}.rar", f"data/{video_type}/{stem}.rar",
                 member=f"{stem}.h5", keep=False)
@@ -385,7 +384,7 @@ def build_parser():
                     "repository) and the released CA-SUM models (from Zenodo record 6562992).")
     p.add_argument("what", nargs="?", choices=("datasets", "models", "all"), default="all",
                    help="what to fetch (default: all)")
-    p.add_argument("--dest", type=Path, default=CHECKOUT,
+    p.add_argument("--dest", type=Path, default=REPO_ROOT,
                    help="repository root to fill (data/ and inference/ under it; default: this checkout)")
     p.add_argument("--mirror", type=mirror_url, default=None,
                    help="fetch every file from URL/<file name> instead of the authors' locations")

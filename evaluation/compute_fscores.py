@@ -1,4 +1,5 @@
-"""F-score of every epoch of one training run: writes f_scores.txt beside the run's score JSONs (SPEC section 4).
+"""F-score of every epoch of one training run: writes f_scores.txt beside the run's score JSONs (docs/method.md,
+"Evaluation").
 
 Usage: python evaluation/compute_fscores.py --path RESULTS_DIR --dataset SumMe|TVSum --eval max|avg [--dataset_file H5]
 
@@ -12,54 +13,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
+import argparse
 
-import numpy as np  # noqa: E402
-
-from evaluation.eval_data import EvalDataset, check_length, epoch_files, read_scores  # noqa: E402
-from evaluation.evaluation_metrics import EVAL_METHODS  # noqa: E402
-from model import fileio  # noqa: E402
-from model.configs import default_dataset_file  # noqa: E402
-from model.errors import run_cli  # noqa: E402
-
-DATASETS = ("SumMe", "TVSum")
-
-
-def video_f_scores(video, scores, eval_method):
-    """F-score of the summary of each score vector in `scores` [B, n_scores] of one EvalVideo."""
-    return video.scorer.f_scores(video.shots.select(scores), eval_method)
-
-
-def epoch_f_scores(files, data, eval_method):
-    """Mean F-score over the videos of each score file in `files` [(epoch, path), ...], in that order."""
-    runs = [(path, read_scores(path)) for _, path in files]
-    rows = {}  # video -> [(file index, scores), ...]
-    for index, (path, scores) in enumerate(runs):
-        for key, vector in scores.items():
-            video = data.video(key, path)
-            check_length(path, key, vector, video, data.path)
-            rows.setdefault(key, []).append((index, vector))
-    f_by_file = [{} for _ in runs]
-    for key, entries in rows.items():
-        f = video_f_scores(data.videos[key], np.stack([vector for _, vector in entries]), eval_method)
-        for (index, _), value in zip(entries, f.tolist()):
-            f_by_file[index][key] = value
-    return [float(np.mean([f_by_file[index][key] for key in scores])) for index, (_, scores) in enumerate(runs)]
-
-
-def compute_fscores(results_dir, dataset, eval_method, data):
-    """Write {results_dir}/f_scores.txt for the run's {dataset}_{epoch}.json files; return [(epoch, f), ...]."""
-    files = epoch_files(results_dir, dataset)
-    values = epoch_f_scores(files, data, eval_method)
-    fileio.write_text(Path(results_dir) / "f_scores.txt", "".join(f"{value!r}\n" for value in values))
-    return [(epoch, value) for (epoch, _), value in zip(files, values)]
+from common.datasets import DATASET_NAMES, EVAL_METHODS
+from common.errors import run_cli
+from common.paths import default_dataset_file
+from evaluation.eval_data import EvalDataset
+from evaluation.fscores import compute_fscores
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python evaluation/compute_fscores.py", description=__doc__.split("\n")[0])
     parser.add_argument("--path", type=Path, required=True,
                         help="results folder of one run, holding {Dataset}_{epoch}.json (.../results/split{k})")
-    parser.add_argument("--dataset", choices=DATASETS, required=True, help="dataset of the run")
+    parser.add_argument("--dataset", choices=DATASET_NAMES, required=True, help="dataset of the run")
     parser.add_argument("--eval", choices=EVAL_METHODS, required=True, dest="eval_method",
                         help="reduction over the user summaries: max (SumMe) or avg (TVSum)")
     parser.add_argument("--dataset_file", type=Path, default=None,
@@ -67,7 +34,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     with EvalDataset(args.dataset_file or default_dataset_file(args.dataset)) as data:
         results = compute_fscores(args.path, args.dataset, args.eval_method, data)

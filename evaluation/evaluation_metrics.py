@@ -1,24 +1,19 @@
-"""F-score of summaries against user summaries, and rank correlation with TVSum annotations (SPEC section 4).
+"""F-score of summaries against user summaries, and rank correlation with frame annotations (docs/method.md,
+"Evaluation").
 
-`evaluate_summary`, `load_tvsum_annotations` and `get_corr_coeff` keep the reference's names and numbers;
-`SummaryScorer` gives the same F-scores for many summaries of one video at once.
+`evaluate_summary` and `get_corr_coeff` keep the reference's names and numbers; `SummaryScorer` gives the same
+F-scores for many summaries of one video at once.
 
 One deliberate difference: the reference returns NaN for a user whose summary is empty, or for an empty predicted
 summary (0 / 0 in the precision or the recall); here that user's F-score is 0, so no NaN is ever written.
 """
-import csv
-import io
 import warnings
-from pathlib import Path
 
-import libarchive
 import numpy as np
 
-from model.errors import UserError
+from common.datasets import EVAL_METHODS, SAMPLE_STEP
 
-EVAL_METHODS = ("max", "avg")
-ANNOTATION_MEMBER = "ydata-anno.tsv"
-ANNOTATION_STEP = 15  # annotations are sub-sampled like the features: frames 0, 15, 30, ...
+ANNOTATION_STEP = SAMPLE_STEP  # annotations are sub-sampled like the features: frames 0, 15, 30, ...
 
 
 def f_measure(overlap, n_selected, n_user, eval_method):
@@ -98,63 +93,6 @@ class SummaryScorer:
         np.subtract.at(change, self.shots.segment_stop, selected)
         in_summary = (np.cumsum(change[:-1], axis=0) > 0).T.astype(np.int64)
         return f_measure(in_summary @ self.user_counts, in_summary @ self.segment_lengths, self.n_user, eval_method)
-
-
-def read_annotation_text(path):
-    """The text of ydata-anno.tsv, from the file itself or from the RAR archive it is distributed in."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: annotation file not found")
-    try:
-        with open(path, "rb") as f:
-            is_rar = f.read(4) == b"Rar!"
-        if not is_rar:
-            return path.read_text(encoding="utf-8")
-        with libarchive.file_reader(str(path)) as archive:
-            for entry in archive:
-                if entry.isfile and Path(entry.pathname).name == ANNOTATION_MEMBER:
-                    return b"".join(entry.get_blocks()).decode("utf-8")
-    except OSError as e:
-        raise UserError(f"{path}: cannot read annotation file ({e.strerror})") from None
-    except libarchive.ArchiveError as e:
-        raise UserError(f"{path}: cannot read RAR archive ({e.msg})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text annotation file (expected tab-separated UTF-8)") from None
-    raise UserError(f"{path}: the archive holds no {ANNOTATION_MEMBER}")
-
-
-def load_tvsum_annotations(path):
-    """{"video_1": float array [n_users, n_frames], ...} from ydata-anno.tsv or from ydata-anno.rar.
-
-    Each row is: YouTube id, category, comma-separated per-frame scores; video_k is the k-th distinct id in row
-    order. The raw scores are returned (get_corr_coeff normalises and sub-samples them).
-    """
-    rows = {}
-    text = read_annotation_text(path)
-    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # a row holds every frame of a video
-    try:
-        parsed = list(csv.reader(io.StringIO(text), delimiter="\t"))
-    except csv.Error as e:
-        raise UserError(f"{path}: not tab-separated values ({e})") from None
-    for line_no, row in enumerate(parsed, start=1):
-        if not row:
-            continue
-        if len(row) < 3:
-            raise UserError(f"{path}: line {line_no}: expected 'id<TAB>category<TAB>scores'")
-        try:
-            scores = np.array([float(v) for v in row[2].split(",")])
-        except ValueError:
-            raise UserError(f"{path}: line {line_no}: the scores are not comma-separated numbers") from None
-        if not np.isfinite(scores).all():
-            raise UserError(f"{path}: line {line_no}: the scores must be finite numbers")
-        previous = rows.setdefault(row[0], [])
-        if previous and len(previous[0]) != len(scores):
-            raise UserError(f"{path}: line {line_no}: {len(scores)} scores for {row[0]}, whose first annotation "
-                            f"has {len(previous[0])}")
-        previous.append(scores)
-    if not rows:
-        raise UserError(f"{path}: no annotations")
-    return {f"video_{k}": np.stack(users) for k, users in enumerate(rows.values(), start=1)}
 
 
 def subsampled_length(n_frames):

@@ -1,4 +1,4 @@
-"""Key-shot summaries from sub-sampled frame scores (SPEC section 4), for one score vector or many at once.
+"""Key-shot summaries from sub-sampled frame scores (docs/method.md, "Evaluation"), for one score vector or many.
 
 The reference builds one summary at a time; `VideoShots` does everything that depends only on the video (which
 score each frame takes, the shots, the knapsack capacity) once, then summarises a whole batch of score vectors of

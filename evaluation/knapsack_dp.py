@@ -1,4 +1,4 @@
-"""0/1 knapsack over video shots (SPEC section 4), vectorised with numpy and batched over many value vectors.
+"""0/1 knapsack over video shots (docs/method.md, "Evaluation"), vectorised with numpy, batched over value vectors.
 
 The selections are exactly those of the textbook recurrence the reference fills cell by cell:
 

@@ -1,47 +1,67 @@
-"""Score the released CA-SUM models (or our own checkpoints) on their splits' test videos (SPEC section 6).
+"""Score the released CA-SUM models (or our own checkpoints) on their splits' test videos (docs/method.md,
+"Released models").
 
     python inference/inference.py --dataset SumMe
     python inference/inference.py --dataset TVSum --corr_coef true
+    python inference/inference.py --model_dir Summaries/exp1/reg0.6 [--split_index 0]
 
-For each split k it loads the one checkpoint under {model_dir}/{Dataset}/split{k}/ and prints the authors' line
-`CA-SUM model trained for split: k achieved an F-score: ...%`, then the averages over the splits. A checkpoint
-folder of our own training ({exp_dir}/reg{sigma}/{Dataset}/models/split{k}/) works too: pass
---model_dir {exp_dir}/reg{sigma}; there the model selection's `selected_epoch*.pt` is scored.
+For each split k it loads the one checkpoint under {model_dir}/{Dataset}/split{k}/ (the released layout: every
+split of the splits file must be there) and prints the authors' line `CA-SUM model trained for split: k achieved an
+F-score: ...%`, then the averages over the splits. A folder of our own training, {exp_dir}/reg{sigma}, has its
+checkpoints in {Dataset}/models/split{k}/: there the model selection's `selected_epoch*.pt` of every split that has
+one is scored. `--split_index k` scores one split only.
 """
-import argparse
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.choose_best_model import default_annotation_file  # noqa: E402
-from evaluation.eval_data import EvalDataset, check_length  # noqa: E402
-from evaluation.evaluate_experiment import check_annotations  # noqa: E402
-from evaluation.evaluation_metrics import get_corr_coeff, load_tvsum_annotations  # noqa: E402
-from inference.checkpoint import load_model  # noqa: E402
-from model import fileio  # noqa: E402
-from model.configs import (REPO_ROOT, bounded, default_dataset_file, default_splits_file, resolve_device,  # noqa: E402
-                           str2bool)
-from model.data_loader import load_features, load_splits  # noqa: E402
-from model.errors import UserError, run_cli  # noqa: E402
+import argparse
+import math
 
-EVAL_METHOD = {"SumMe": "max", "TVSum": "avg"}
+import numpy as np
+
+from common import fileio
+from common.cli import DEVICES, bounded, str2bool
+from common.datasets import DATASET_NAMES, DATASETS
+from common.errors import UserError, run_cli
+from common.paths import PRETRAINED_DIR, default_dataset_file, default_splits_file
+from common.splits import load_splits
+from evaluation.annotations import check_annotations, load_annotations
+from evaluation.eval_data import EvalDataset, EvalVideo, check_length
+from evaluation.evaluation_metrics import get_corr_coeff
+from model.checkpoints import load_model
+from model.configs import resolve_device
+from model.data_loader import load_features
 
 
-def checkpoint_file(model_dir, dataset, split):
-    """The one checkpoint of split `split`: {model_dir}/{dataset}/split{k}/*, or our training's models/split{k}."""
-    candidates = [Path(model_dir) / dataset / f"split{split}", Path(model_dir) / dataset / "models" / f"split{split}"]
-    folder = next((c for c in candidates if c.is_dir()), None)
-    if folder is None:
-        raise UserError(f"{candidates[0]}: no checkpoint folder for split {split} "
+def checkpoint_files(model_dir: Path, dataset: str, n_splits: int, split_index: int | None = None) -> dict[int, Path]:
+    """{split: checkpoint file} to score.
+
+    The released layout {model_dir}/{dataset}/split{k}/ holds one file per split, every split of the splits file.
+    Our training's layout {model_dir}/{dataset}/models/split{k}/ holds selected_epoch{e}.pt for each finished run:
+    the splits that have one are scored.
+    """
+    trained = Path(model_dir) / dataset / "models"
+    wanted = range(n_splits) if split_index is None else [split_index]
+    if not trained.is_dir():
+        return {k: released_checkpoint(Path(model_dir) / dataset / f"split{k}", k) for k in wanted}
+    found = {k: sorted((trained / f"split{k}").glob("selected_epoch*.pt")) for k in wanted}
+    if split_index is not None and not found[split_index]:
+        raise UserError(f"{trained / f'split{split_index}'}: no selected_epoch*.pt (train split {split_index} to the "
+                        f"end first: python model/main.py --split_index {split_index} ...)")
+    if not any(found.values()):
+        raise UserError(f"{trained}: no finished run (split{{k}}/selected_epoch*.pt) for the splits 0..{n_splits - 1} "
+                        f"of the splits file")
+    return {k: files[-1] for k, files in found.items() if files}
+
+
+def released_checkpoint(folder: Path, split: int) -> Path:
+    """The one checkpoint file of a split in the released layout."""
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no checkpoint folder for split {split} "
                         f"(get the released models with `python data/download.py models`)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    selected = [p for p in files if p.name.startswith("selected_epoch")]
-    if len(selected) == 1:
-        return selected[0]
     if not files:
         raise UserError(f"{folder}: no checkpoint file")
     if len(files) > 1:
@@ -49,10 +69,10 @@ def checkpoint_file(model_dir, dataset, split):
     return files[0]
 
 
-def evaluate_split(scores, videos, eval_method, annotations=None):
+def evaluate_split(scores: list[np.ndarray], videos: list[EvalVideo], eval_method: str, annotations=None):
     """(mean F-score, mean rho, mean tau, per-video F-scores) of one split; rho/tau None without annotations.
 
-    Each video's summary and F-score are those of generate_summary + evaluate_summary (SPEC section 4).
+    Each video's summary and F-score are those of generate_summary + evaluate_summary (docs/method.md, "Evaluation").
     """
     f_scores, rhos, taus = [], [], []
     for s, video in zip(scores, videos):
@@ -61,56 +81,66 @@ def evaluate_split(scores, videos, eval_method, annotations=None):
             rho, tau = get_corr_coeff(s, annotations[video.key])
             rhos.append(rho)
             taus.append(tau)
-    mean = lambda values: float(np.mean(values)) if values else None  # noqa: E731
     return mean(f_scores), mean(rhos), mean(taus), f_scores
 
 
-def finite(value):
+def mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def finite(value: float | None) -> float | None:
     """`value`, or None when it is undefined (the rank correlation of constant scores is NaN): JSON has no NaN."""
     return value if value is not None and math.isfinite(value) else None
 
 
-def split_line(split, f_score, rho, tau):
+def split_line(split: int, f_score: float, rho: float | None, tau: float | None) -> str:
+    """The authors' line for one split."""
     line = f"CA-SUM model trained for split: {split} achieved an F-score: {f_score:.2f}%"
     if rho is not None:
         line += f", a Spearman's \u03c1: {rho:.3f}  and a Kendall's \u03c4: {tau:.3f}"
     return line
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python inference/inference.py", description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", choices=tuple(EVAL_METHOD), default="SumMe", help="default: SumMe")
+    p.add_argument("--dataset", choices=DATASET_NAMES, default="SumMe", help="default: SumMe")
     p.add_argument("--corr_coef", type=str2bool, default=False,
                    help="TVSum only: also Spearman's rho and Kendall's tau against the annotations (default: false)")
-    p.add_argument("--model_dir", type=Path, default=REPO_ROOT / "inference" / "pretrained_models",
-                   help="folder holding {Dataset}/split{k}/ (default: inference/pretrained_models)")
-    p.add_argument("--dataset_file", type=Path, help="h5 features file (default: data/{Dataset}/eccv16_dataset_..._pool5.h5)")
+    p.add_argument("--model_dir", type=Path, default=PRETRAINED_DIR,
+                   help="folder holding {Dataset}/split{k}/, or an {exp_dir}/reg{sigma} of our own training "
+                        "(default: inference/pretrained_models)")
+    p.add_argument("--split_index", type=bounded(int, 0, what="split_index"), default=None,
+                   help="score this split only (default: every split)")
+    p.add_argument("--dataset_file", type=Path,
+                   help="h5 features file (default: data/{Dataset}/eccv16_dataset_..._pool5.h5)")
     p.add_argument("--splits_file", type=Path, help="splits JSON (default: data/splits/{dataset}_splits.json)")
-    p.add_argument("--anno", type=Path, help="TVSum annotations, ydata-anno.tsv or .rar (default: data/TVSum/ydata-anno.tsv)")
+    p.add_argument("--anno", type=Path,
+                   help="TVSum annotations, ydata-anno.tsv or .rar (default: data/TVSum/ydata-anno.tsv)")
     p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60,
                    help="block size the models were trained with (default: 60)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     p.add_argument("--report", type=Path, help="also write the results as JSON to this file")
     return p
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     device = resolve_device(args.device)
     dataset_file = args.dataset_file or default_dataset_file(args.dataset)
     splits_file = args.splits_file or default_splits_file(args.dataset)
     splits = load_splits(splits_file)
-    with_corr = args.corr_coef and args.dataset == "TVSum"
-    anno = args.anno or default_annotation_file()
-    annotations = load_tvsum_annotations(anno) if with_corr else None
-    checkpoints = [checkpoint_file(args.model_dir, args.dataset, k) for k in range(len(splits))]
+    if args.split_index is not None and args.split_index >= len(splits):
+        raise UserError(f"--split_index {args.split_index}: {splits_file} has splits 0..{len(splits) - 1}")
+    with_corr = args.corr_coef and DATASETS[args.dataset].annotations
+    annotations, anno = load_annotations(args.anno) if with_corr else (None, None)
+    checkpoints = checkpoint_files(args.model_dir, args.dataset, len(splits), args.split_index)
     report = {"dataset": args.dataset, "dataset_file": str(dataset_file), "splits": []}
     numbers = []  # (f_score, rho, tau) of each split, NaN included
     with EvalDataset(dataset_file) as data:
-        for k, (split, path) in enumerate(zip(splits, checkpoints)):
-            keys = split["test_keys"]
+        for k, path in checkpoints.items():
+            keys = splits[k]["test_keys"]
             videos = [data.video(key, splits_file) for key in keys]
-            features = load_features(dataset_file, keys, None)
+            features = load_features(dataset_file, keys, None, splits_file)
             model = load_model(path, device, args.block_size, input_size=features[0].shape[1])
             scores = [model.score_frames(x.to(device)).cpu().numpy() for x in features]
             for key, s, video in zip(keys, scores, videos):
@@ -120,17 +150,20 @@ def main(argv=None):
                 check_length(dataset_file, key, s, video, dataset_file)
             if with_corr:
                 check_annotations(annotations, anno, {v.key: v.n_scores for v in videos}, dataset_file)
-            f_score, rho, tau, per_video = evaluate_split(scores, videos, EVAL_METHOD[args.dataset], annotations)
+            f_score, rho, tau, per_video = evaluate_split(scores, videos, DATASETS[args.dataset].eval_method,
+                                                          annotations)
             print(split_line(k, f_score, rho, tau), flush=True)
             numbers.append((f_score, rho, tau))
             report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": finite(rho),
                                      "tau": finite(tau), "videos": dict(zip(keys, per_video))})
     averages = {}
     for name, values in zip(("f_score", "rho", "tau"), zip(*numbers)):
-        values = [v for v in values if v is not None]
-        averages[name] = float(np.mean(values)) if values else None
+        averages[name] = mean([v for v in values if v is not None])
         report[name] = finite(averages[name])
-    average = f"Average over {len(splits)} splits: F-score {averages['f_score']:.2f}%"
+    missing = len(splits) - len(checkpoints) if args.split_index is None else 0
+    unfinished = f" ({missing} of the {len(splits)} splits have no finished run)" if missing else ""
+    average = f"Average over {len(checkpoints)} split{'s' * (len(checkpoints) > 1)}{unfinished}: " \
+              f"F-score {averages['f_score']:.2f}%"
     if with_corr:
         average += f", Spearman's \u03c1 {averages['rho']:.3f}, Kendall's \u03c4 {averages['tau']:.3f}"
     print(average)

@@ -16,24 +16,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inference.video.memory import limit_malloc_arenas  # noqa: E402
+from inference.video.memory import limit_malloc_arenas
 
 limit_malloc_arenas()  # before torch and FFmpeg start their threads
 
-import torch  # noqa: E402
+import torch
 
-from inference.checkpoint import load_model  # noqa: E402
-from inference.video.dataset import write_dataset_h5  # noqa: E402
-from inference.video.decode import SAMPLES_PER_SECOND, VideoReader  # noqa: E402
-from inference.video.encode import frame_runs, write_summary_video  # noqa: E402
-from inference.video.features import FEATURE_SIZE, extract_features, load_backbone  # noqa: E402
-from inference.video.plot import plot_importance  # noqa: E402
-from inference.video.report import summary_record  # noqa: E402
-from inference.video.selection import select_shots  # noqa: E402
-from inference.video.shots import MIN_SHOT, change_points, shot_starts  # noqa: E402
-from model import fileio  # noqa: E402
-from model.configs import bounded, resolve_device  # noqa: E402
-from model.errors import UserError, run_cli  # noqa: E402
+from common import fileio
+from common.cli import DEVICES, bounded
+from common.errors import UserError, run_cli
+from inference.video.dataset import write_dataset_h5
+from inference.video.decode import SAMPLES_PER_SECOND, VideoReader
+from inference.video.encode import frame_runs, write_summary_video
+from inference.video.features import FEATURE_SIZE, extract_features, load_backbone
+from inference.video.plot import plot_importance
+from inference.video.report import summary_record
+from inference.video.selection import select_shots
+from inference.video.shots import MIN_SHOT, change_points, shot_starts
+from model.checkpoints import load_model
+from model.configs import resolve_device
 
 
 def build_parser():
@@ -49,7 +50,7 @@ def build_parser():
     p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                    help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
                         "default: torchvision's download (or its cache)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+    p.add_argument("--device", choices=DEVICES, default="auto",
                    help="auto uses CUDA when available (default: auto)")
     p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
                    help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")

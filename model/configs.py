@@ -1,53 +1,22 @@
-"""Command-line configuration of a training run: the reference's arguments, names and defaults, plus paths and device.
-
-Paths given on the command line are taken as given (relative to the working directory); the defaults are relative to
-the repository root, so `python model/main.py` works from any directory.
-"""
+"""Command-line configuration of a training run: the reference's arguments, names and defaults, plus paths, device
+and resume options. Paths given on the command line are taken as given; the defaults are relative to the repository
+(common/paths.py), so `python model/main.py` works from any directory."""
 import argparse
-import re
 from pathlib import Path
 
 import torch
 
-from model.data_loader import load_splits
-from model.errors import UserError
+from common.cli import DEVICES, bounded, optional, positive, str2bool
+from common.datasets import DATASET_NAMES, sigma_folder
+from common.errors import UserError
+from common.paths import DEFAULT_EXP_DIR, default_dataset_file, default_splits_file
+from common.splits import load_splits
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_TYPES = ("xavier", "normal", "kaiming", "orthogonal")
+RESUME_EVERY = 10  # epochs between two saves of resume.pt: at most that many are trained again after a kill
 
 
-def str2bool(v):
-    """'true'/'false' (and yes/no, t/f, y/n, 1/0) to bool, for the reference's boolean flags."""
-    if v.lower() in ("yes", "true", "t", "y", "1"):
-        return True
-    if v.lower() in ("no", "false", "f", "n", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"boolean value expected (true or false), got {v!r}")
-
-
-def bounded(cast, low=None, high=None, low_open=False, what="value"):
-    """An argparse type: `cast` the string, then check low <= x (or low < x) and x <= high."""
-    def parse(text):
-        try:
-            x = cast(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {cast.__name__} value: {text!r}") from None
-        if x != x or (low is not None and (x <= low if low_open else x < low)) or (high is not None and x > high):
-            lo = "" if low is None else f"{low} {'<' if low_open else '<='} "
-            hi = "" if high is None else f" <= {high}"
-            raise argparse.ArgumentTypeError(f"{what} must satisfy {lo}{what}{hi}, got {text}")
-        return x
-    return parse
-
-
-def optional(parse):
-    """Accept 'None' (any case) as None, as the reference's README allows for --seed, --init_type, --init_gain."""
-    def wrapped(text):
-        return None if text.lower() == "none" else parse(text)
-    return wrapped
-
-
-def init_type(text):
+def init_type(text: str) -> str | None:
     if text.lower() == "none":
         return None
     if text not in INIT_TYPES:
@@ -55,13 +24,7 @@ def init_type(text):
     return text
 
 
-def video_type(text):
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text):
-        raise argparse.ArgumentTypeError(f"video_type must be a plain name like SumMe or TVSum, got {text!r}")
-    return text
-
-
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python model/main.py",
         description="Train CA-SUM on one split for one length-regularisation factor sigma (--reg_factor).")
@@ -69,7 +32,8 @@ def build_parser():
     g.add_argument("--mode", choices=("train", "test"), default="train",
                    help="kept for compatibility with the reference CLI; main.py always trains (default: train)")
     g.add_argument("--verbose", type=str2bool, default=False, help="print the loss of every epoch (default: false)")
-    g.add_argument("--video_type", type=video_type, default="SumMe", help="dataset name: SumMe or TVSum (default: SumMe)")
+    g.add_argument("--video_type", choices=DATASET_NAMES, default="SumMe",
+                   help="dataset name; it names the output folders and score files (default: SumMe)")
     g = p.add_argument_group("model")
     g.add_argument("--input_size", type=bounded(int, 1, what="input_size"), default=1024,
                    help="feature size of the input (default: 1024)")
@@ -80,14 +44,17 @@ def build_parser():
     g.add_argument("--init_gain", type=optional(bounded(float, what="init_gain")), default=1.4142,
                    help="standard deviation of the 'normal' initialisation (default: 1.4142)")
     g = p.add_argument_group("training")
-    g.add_argument("--n_epochs", type=bounded(int, 1, what="n_epochs"), default=400, help="training epochs (default: 400)")
+    g.add_argument("--n_epochs", type=bounded(int, 1, what="n_epochs"), default=400,
+                   help="training epochs (default: 400)")
     g.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=20,
                    help="videos per optimiser step; the paper uses 20 for SumMe, 40 for TVSum (default: 20)")
     g.add_argument("--seed", type=optional(int), default=12345, help="random seed, or None (default: 12345)")
     g.add_argument("--clip", type=bounded(float, 0, low_open=True, what="clip"), default=5.0,
                    help="maximum L2 norm of the gradient (default: 5.0)")
-    g.add_argument("--lr", type=bounded(float, 0, low_open=True, what="lr"), default=5e-4, help="learning rate (default: 5e-4)")
-    g.add_argument("--l2_req", type=bounded(float, 0, what="l2_req"), default=1e-5, help="Adam weight decay (default: 1e-5)")
+    g.add_argument("--lr", type=bounded(float, 0, low_open=True, what="lr"), default=5e-4,
+                   help="learning rate (default: 5e-4)")
+    g.add_argument("--l2_req", type=bounded(float, 0, what="l2_req"), default=1e-5,
+                   help="Adam weight decay (default: 1e-5)")
     g.add_argument("--reg_factor", type=bounded(float, 0, 1, low_open=True, what="reg_factor"), default=0.6,
                    help="length regularisation factor sigma, 0 < sigma <= 1 (default: 0.6)")
     g.add_argument("--split_index", type=bounded(int, 0, what="split_index"), default=0,
@@ -97,27 +64,23 @@ def build_parser():
                    help="h5 features file (default: data/{VideoType}/eccv16_dataset_{videotype}_google_pool5.h5)")
     g.add_argument("--splits_file", type=Path, default=None,
                    help="splits JSON (default: data/splits/{videotype}_splits.json)")
-    g.add_argument("--exp_dir", type=Path, default=REPO_ROOT / "Summaries" / "exp1",
-                   help="experiment folder (default: Summaries/exp1)")
-    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--exp_dir", type=Path, default=DEFAULT_EXP_DIR, help="experiment folder (default: Summaries/exp1)")
+    g.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--save_weights", type=str2bool, default=False,
+                   help="also save the attention matrices of the first and last evaluation to weights.h5 "
+                        "(default: false)")
+    g = p.add_argument_group("interruptions")
     g.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from its resume.pt (a finished run is left as it is)")
     g.add_argument("--overwrite", action="store_true", help="delete the run's existing outputs and train it again")
-    g.add_argument("--save_weights", type=str2bool, default=False,
-                   help="also save the attention matrices of the first and last evaluation to weights.h5 (default: false)")
+    g.add_argument("--resume_every", type=positive, default=RESUME_EVERY, metavar="N",
+                   help=f"save resume.pt every N epochs: a killed run resumed with --resume trains at most N epochs "
+                        f"again, with bit-identical results (default: {RESUME_EVERY})")
     return p
 
 
-def default_dataset_file(video_type):
-    return REPO_ROOT / "data" / video_type / f"eccv16_dataset_{video_type.lower()}_google_pool5.h5"
-
-
-def default_splits_file(video_type):
-    return REPO_ROOT / "data" / "splits" / f"{video_type.lower()}_splits.json"
-
-
-def resolve_device(name):
+def resolve_device(name: str) -> torch.device:
+    """The torch device of --device: auto is CUDA when available, else the CPU."""
     if name == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA device is available (use --device cpu or auto)")
     if name == "auto":
@@ -125,13 +88,13 @@ def resolve_device(name):
     return torch.device(name)
 
 
-def run_dirs(exp_dir, reg_factor, video_type, split_index):
+def run_dirs(exp_dir: Path, reg_factor: float, video_type: str, split_index: int) -> tuple[Path, Path, Path]:
     """(log_dir, score_dir, save_dir) of one run: {exp_dir}/reg{sigma}/{VideoType}/{logs,results,models}/split{k}."""
-    base = Path(exp_dir) / f"reg{reg_factor}" / video_type
+    base = Path(exp_dir) / sigma_folder(reg_factor) / video_type
     return tuple(base / part / f"split{split_index}" for part in ("logs", "results", "models"))
 
 
-def get_config(argv=None):
+def get_config(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse and validate the command line; argparse rejects bad values with a message and exit status 2."""
     parser = build_parser()
     config = parser.parse_args(argv)

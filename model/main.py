@@ -1,16 +1,21 @@
-"""Train CA-SUM on one split for one sigma: `python model/main.py --split_index 0 --video_type SumMe --reg_factor 0.6`."""
+"""Train CA-SUM on one split for one sigma (docs/method.md, "Training"):
+
+    python model/main.py --split_index 0 --video_type SumMe --reg_factor 0.6
+"""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.configs import get_config  # noqa: E402
-from model.data_loader import VideoData  # noqa: E402
-from model.errors import UserError, run_cli  # noqa: E402
-from model.solver import Solver, run_state  # noqa: E402
+from common.errors import UserError, run_cli
+from model.configs import get_config
+from model.data_loader import VideoData
+from model.solver import Solver, run_state
+
+INTERRUPTED = "interrupted: run the same command with --resume to continue from the last saved epoch"
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     config = get_config(argv)
     state = run_state(config)
     if state == "finished" and not config.overwrite:
@@ -22,12 +27,13 @@ def main(argv=None):
     if state == "interrupted" and not (config.resume or config.overwrite):
         raise UserError(f"{config.run_label}: an unfinished run is there; continue it with --resume or start over "
                         f"with --overwrite")
+    train_data = VideoData(config.dataset_file, config.split["train_keys"], config.input_size, config.splits_file)
+    test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size, config.splits_file)
     print(f"[Current split: {config.split_index}]: block_size={config.block_size} and "
-          f"\u03c3={config.reg_factor} for {config.video_type} dataset.")
-    train_data = VideoData(config.dataset_file, config.split["train_keys"], config.input_size)
-    test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size)
+          f"\u03c3={config.reg_factor} for {config.video_type} dataset.", flush=True)
     Solver(config, train_data, test_data).run(resume=config.resume)
+    return 0
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, INTERRUPTED)

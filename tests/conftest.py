@@ -1,4 +1,7 @@
-"""Shared fixtures: the repository root on sys.path, and the shared test vectors when `../shared` exists."""
+"""Shared fixtures: the repository root on sys.path, the golden vectors (tests/golden/), and the dataset files some
+tests read (the real TVSum annotations, the published splits), which are looked for where `python data/download.py
+datasets` puts them, then in a `shared/data` folder beside the checkout; a test needing one skips, naming it, when
+it is in neither place."""
 import json
 import sys
 from pathlib import Path
@@ -6,30 +9,31 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
+from tests.golden_inputs import GOLDEN  # noqa: E402
 
-@pytest.fixture(scope="session")
-def shared():
-    """The `../shared` folder beside the checkout (golden vectors, splits, TVSum annotations), or skip."""
-    if not (SHARED / "golden").is_dir():
-        pytest.skip(f"{SHARED} not found: golden vectors are only available beside the project checkout")
-    return SHARED
+DATASET_FOLDERS = (REPO / "data", REPO.parent / "shared" / "data")
 
 
-@pytest.fixture(scope="session")
-def golden(shared):
-    """Load a golden JSON by file name."""
-    return lambda name: json.loads((shared / "golden" / name).read_text())
+def dataset_file(relative: str) -> Path:
+    """The dataset file `relative` (e.g. "TVSum/ydata-anno.rar") from data/ or ../shared/data/, or skip."""
+    for folder in DATASET_FOLDERS:
+        if (folder / relative).is_file():
+            return folder / relative
+    pytest.skip(f"data/{relative} not found: `python data/download.py datasets` fetches it")
 
 
 @pytest.fixture(scope="session")
-def recipes(shared):
-    """The golden `recipes` module, which rebuilds every golden input deterministically."""
-    sys.path.insert(0, str(shared / "golden"))
-    import recipes as module
-    return module
+def golden():
+    """Load a golden JSON of tests/golden/ by file name."""
+    return lambda name: json.loads((GOLDEN / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def anno_path():
+    """The real TVSum annotations (ydata-anno.rar)."""
+    return dataset_file("TVSum/ydata-anno.rar")
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +44,10 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def recipes():
+    """The recipes that rebuild the golden inputs (tests/golden_inputs.py)."""
+    from tests import golden_inputs
+    return golden_inputs

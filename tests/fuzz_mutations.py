@@ -354,9 +354,9 @@ def scalars_mutations(path, seed=0):
 
     out = [(f"csv {name}", apply) for name, apply in file_level(path, seed)]
     out += [("header only", write_text(header + "\n")), ("no header", write_text("\n".join(rows) + "\n")),
-            ("no loss column", write_text("\n".join(l.rsplit(",", 1)[0] for l in lines) + "\n")),
+            ("no loss column", write_text("\n".join(row.rsplit(",", 1)[0] for row in lines) + "\n")),
             ("columns renamed", write_text("a,b,c\n" + "\n".join(rows) + "\n")),
-            ("loss column first", write_text("\n".join(",".join(l.split(",")[::-1]) for l in lines) + "\n")),
+            ("loss column first", write_text("\n".join(",".join(row.split(",")[::-1]) for row in lines) + "\n")),
             ("loss NaN", loss("nan")), ("loss inf", loss("inf")), ("loss -inf", loss("-inf")),
             ("loss NaN everywhere", rows_as(lambda rs: [",".join(r[:2] + ["nan"]) for r in rs])),
             ("loss text", loss("abc")), ("loss empty", loss("")), ("loss 1e400", loss("1e400")),
@@ -371,7 +371,7 @@ def scalars_mutations(path, seed=0):
             ("CRLF line ends", write_bytes(("\r\n".join(lines) + "\r\n").encode())),
             ("blank lines", write_text("\n\n".join(lines) + "\n\n")),
             ("UTF-8 BOM", write_bytes(b"\xef\xbb\xbf" + path.read_bytes())),
-            ("quoted fields", write_text("\n".join(",".join(f'"{c}"' for c in l.split(",")) for l in lines) + "\n")),
+            ("quoted fields", write_text("\n".join(",".join(f'"{c}"' for c in r.split(",")) for r in lines) + "\n")),
             ("unterminated quote", write_text(lines[0] + '\n"1,0,0.5\n')),
             ("NUL inside", write_bytes(path.read_bytes().replace(b",", b"\0,", 1))),
             ("Latin-1 byte", write_bytes(path.read_bytes() + b"\xe9\n")),
@@ -386,7 +386,7 @@ def f_scores_mutations(path, seed=0):
     out = [(f"f_scores {name}", apply) for name, apply in file_level(path, seed)]
 
     def line(value, at=1):
-        return write_text("".join((value if i == at else l) + "\n" for i, l in enumerate(lines)))
+        return write_text("".join((value if i == at else row) + "\n" for i, row in enumerate(lines)))
 
     out += [("a NaN", line("nan")), ("an inf", line("inf")), ("a -inf", line("-inf")), ("text", line("abc")),
             ("empty line", line("")), ("1e400", line("1e400")), ("negative", line("-5.0")),
@@ -408,7 +408,7 @@ def annotation_mutations(path, seed=0):
     lines = path.read_text().splitlines()
 
     def row(fn, at=0):
-        return write_text("".join((fn(l.split("\t")) if i == at else l) + "\n" for i, l in enumerate(lines)))
+        return write_text("".join((fn(row.split("\t")) if i == at else row) + "\n" for i, row in enumerate(lines)))
 
     out = [(f"anno {name}", apply) for name, apply in file_level(path, seed)]
     out += [("two columns", row(lambda r: "\t".join(r[:2]))), ("one column", row(lambda r: r[0])),

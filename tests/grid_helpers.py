@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from data.make_dataset import make_dataset, make_splits
-from evaluation.export_tensorboard_log import read_loss_events
+from evaluation.scalars import read_loss_events
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMES = [900, 1200, 600, 1500, 750, 1050, 1350, 450, 1650, 800]
@@ -38,8 +38,9 @@ def finish(process):
 
 def evaluate(exp_dir, data, env=None):
     """The stdout of evaluation/choose_best_model.sh on `exp_dir`, with the experiment's path made neutral."""
-    done = subprocess.run(["sh", str(REPO / "evaluation" / "choose_best_model.sh"), str(exp_dir), "SumMe", "max",
-                           "--dataset_file", str(data / "tiny.h5"), "--workers", "1"], capture_output=True, text=True,
+    done = subprocess.run(["bash", str(REPO / "evaluation" / "choose_best_model.sh"), str(exp_dir), "SumMe", "max",
+                           "--dataset_file", str(data / "tiny.h5"), "--splits_file", str(data / "tiny_splits.json"),
+                           "--workers", "1"], capture_output=True, text=True,
                           env=dict(env or os.environ, PYTHON=sys.executable))
     assert done.returncode == 0, done.stderr
     return neutral(done.stdout, exp_dir)

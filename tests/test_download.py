@@ -1,7 +1,7 @@
 """data/download.py against a local HTTP server on 127.0.0.1 standing in for GitHub and Zenodo (via --mirror).
 
-The server serves the authors' real splits and RAR5 TVSum annotations from the shared folder, h5 archives built here
-(7z and tar.gz under the authors' .rar names: archives are recognised by content), and zips in the released-models
+The server serves the authors' real splits and RAR5 TVSum annotations (found by tests/conftest.py), h5 archives built
+here (7z and tar.gz under the authors' .rar names: archives are recognised by content), and zips in the released-models
 layout. It can cut a transfer half-way once and ignore Range requests, to exercise resuming.
 """
 import hashlib
@@ -19,8 +19,9 @@ import libarchive
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from data import download
-from model.errors import UserError
+from tests.conftest import dataset_file
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = ["--timeout", "5"]
@@ -107,10 +108,10 @@ def models_zip(prefix, skip=()):
 
 
 @pytest.fixture
-def dataset_files(shared, tmp_path):
+def dataset_files(anno_path, tmp_path):
     """What the authors' data/ folder serves: real splits and annotations, h5 archives built here; and the h5s."""
-    files = {name: (shared / "data" / "splits" / name).read_bytes() for name in SPLITS}
-    files["ydata-anno.rar"] = (shared / "data" / "TVSum" / "ydata-anno.rar").read_bytes()
+    files = {name: dataset_file(f"splits/{name}").read_bytes() for name in SPLITS}
+    files["ydata-anno.rar"] = anno_path.read_bytes()
     h5s = {}
     for name, (video_type, format_name, filter_name) in H5_ARCHIVES.items():
         member = name.replace(".rar", ".h5")
@@ -123,9 +124,9 @@ def run(server, dest, *args):
     download.main([*args, "--dest", str(dest), "--mirror", server.url, *TIMEOUT])
 
 
-def test_layout_matches_model_configs():
-    from model.configs import REPO_ROOT, default_dataset_file, default_splits_file
-    assert download.CHECKOUT == REPO_ROOT
+def test_layout_matches_the_default_paths():
+    from common.paths import REPO_ROOT, default_dataset_file, default_splits_file
+    assert download.build_parser().get_default("dest") == REPO_ROOT
     provided = set()
     for item in download.ITEMS["datasets"]:
         provided.add(item.path)
@@ -137,12 +138,12 @@ def test_layout_matches_model_configs():
     assert "data/TVSum/ydata-anno.tsv" in provided
 
 
-def test_published_checksums_are_those_of_the_authors_files(shared):
+def test_published_checksums_are_those_of_the_authors_files():
     known = {item.name: item.sha256 for item in download.ITEMS["datasets"] if item.sha256}
     assert known == {
-        "summe_splits.json": hashlib.sha256((shared / "data/splits/summe_splits.json").read_bytes()).hexdigest(),
-        "tvsum_splits.json": hashlib.sha256((shared / "data/splits/tvsum_splits.json").read_bytes()).hexdigest(),
-        "ydata-anno.rar": hashlib.sha256((shared / "data/TVSum/ydata-anno.rar").read_bytes()).hexdigest(),
+        "summe_splits.json": hashlib.sha256(dataset_file("splits/summe_splits.json").read_bytes()).hexdigest(),
+        "tvsum_splits.json": hashlib.sha256(dataset_file("splits/tvsum_splits.json").read_bytes()).hexdigest(),
+        "ydata-anno.rar": hashlib.sha256(dataset_file("TVSum/ydata-anno.rar").read_bytes()).hexdigest(),
     }
 
 

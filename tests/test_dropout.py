@@ -1,13 +1,13 @@
-"""model/layers/dropout.py: torch's dropout masks and random stream, drawn through numpy."""
+"""model/fast_dropout.py: torch's dropout masks and random stream, drawn through numpy."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from model.layers import dropout
-from model.layers.dropout import Dropout, bernoulli, numpy_matches_torch
+from model import fast_dropout
+from model.fast_dropout import FastDropout, bernoulli, numpy_matches_torch, use_fast_dropout
 
 fast_path = pytest.mark.skipif(not numpy_matches_torch(),
-                               reason="this torch build draws bernoulli numbers otherwise: Dropout falls back to torch's")
+                               reason="this torch build draws bernoulli numbers otherwise: FastDropout is torch's")
 
 
 @fast_path
@@ -28,7 +28,7 @@ def test_dropout_gives_torch_outputs_gradients_and_later_random_numbers(p, trans
     x = torch.randn(64, 257).t() if transposed else torch.randn(257, 64)
     x.requires_grad_()
     results = []
-    for drop in (lambda t: Dropout(p)(t), lambda t: F.dropout(t, p, training=True)):
+    for drop in (lambda t: FastDropout(p)(t), lambda t: F.dropout(t, p, training=True)):
         torch.manual_seed(3)
         y = drop(drop(x))  # twice in a row, as CA-SUM uses it
         y.square().sum().backward()
@@ -40,11 +40,20 @@ def test_dropout_gives_torch_outputs_gradients_and_later_random_numbers(p, trans
 
 def test_eval_mode_and_other_builds_use_torch(monkeypatch):
     x = torch.randn(10, 8)
-    assert torch.equal(Dropout(0.5).eval()(x), x)
-    monkeypatch.setattr(dropout, "numpy_matches_torch", lambda: False)
+    assert torch.equal(FastDropout(0.5).eval()(x), x)
+    monkeypatch.setattr(fast_dropout, "numpy_matches_torch", lambda: False)
     calls = []
-    monkeypatch.setattr(dropout, "bernoulli", lambda *a: calls.append(a))
+    monkeypatch.setattr(fast_dropout, "bernoulli", lambda *a: calls.append(a))
     torch.manual_seed(0)
-    y = Dropout(0.5)(x)
+    y = FastDropout(0.5)(x)
     torch.manual_seed(0)
     assert torch.equal(y, F.dropout(x, 0.5, training=True)) and not calls
+
+
+def test_use_fast_dropout_swaps_every_dropout_module_and_nothing_else():
+    from model.layers.summarizer import CA_SUM
+    model = CA_SUM(8, 8, 4)
+    assert type(model.drop) is torch.nn.Dropout
+    linear = model.linear_1
+    assert use_fast_dropout(model) is model
+    assert isinstance(model.drop, FastDropout) and model.drop.p == 0.5 and model.linear_1 is linear

@@ -5,21 +5,23 @@ import libarchive
 import numpy as np
 import pytest
 
-from evaluation.evaluation_metrics import (SummaryScorer, evaluate_summary, get_corr_coeff, load_tvsum_annotations)
+from common.errors import UserError
+from evaluation.annotations import load_tvsum_annotations
+from evaluation.evaluation_metrics import SummaryScorer, evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import VideoShots, generate_summary
-from model.errors import UserError
+from tests.golden_inputs import GOLDEN
 
 
 @pytest.fixture(scope="module")
-def golden_h5(shared):
-    with h5py.File(shared / "golden" / "train0_summe.h5", "r") as h5:
+def golden_h5():
+    with h5py.File(GOLDEN / "train0_summe.h5", "r") as h5:
         yield {key: {name: h5[key][name][()] for name in ("change_points", "n_frames", "picks", "user_summary")}
                for key in h5}
 
 
 @pytest.fixture(scope="module")
-def annotations(shared):
-    return load_tvsum_annotations(shared / "data" / "TVSum" / "ydata-anno.rar")
+def annotations(anno_path):
+    return load_tvsum_annotations(anno_path)
 
 
 def test_golden_fscore_cases_one_at_a_time(golden, recipes, golden_h5):
@@ -64,8 +66,8 @@ def test_golden_correlations(golden, recipes, annotations):
         assert tau == pytest.approx(case["tau"], abs=1e-9)
 
 
-def test_annotations_from_tsv_and_rar_agree(shared, annotations, tmp_path):
-    with libarchive.file_reader(str(shared / "data" / "TVSum" / "ydata-anno.rar")) as archive:
+def test_annotations_from_tsv_and_rar_agree(anno_path, annotations, tmp_path):
+    with libarchive.file_reader(str(anno_path)) as archive:
         for entry in archive:
             (tmp_path / entry.pathname).write_bytes(b"".join(entry.get_blocks()))
     from_tsv = load_tvsum_annotations(tmp_path / "ydata-anno.tsv")

@@ -9,19 +9,26 @@ import h5py
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
+from evaluation.annotations import check_annotations
 from evaluation.eval_data import EvalDataset
 from evaluation.evaluation_metrics import evaluate_summary
+from evaluation.experiment import find_runs
 from evaluation.generate_summary import generate_summary
-from model.errors import UserError
+from evaluation.report import choose
+from tests.golden_inputs import GOLDEN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGMAS = ["0.5", "0.6", "0.7", "0.8", "0.9"]
 
 
 @pytest.fixture(scope="module")
-def h5_path(shared):
-    return shared / "golden" / "train0_summe.h5"
+def h5_path():
+    return GOLDEN / "train0_summe.h5"
+
+
+SPLITS = GOLDEN / "train0_summe_splits.json"
 
 
 @pytest.fixture(scope="module")
@@ -165,9 +172,9 @@ def test_export_errors(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def experiment(shared, recipes, n_steps, tmp_path_factory):
+def experiment(recipes, n_steps, tmp_path_factory):
     """A finished SumMe experiment on the golden h5 (5 sigmas x 5 splits, 24 epochs), with TensorBoard events."""
-    splits = json.loads((shared / "golden" / "train0_summe_splits.json").read_text())
+    splits = json.loads((GOLDEN / "train0_summe_splits.json").read_text())
     root = tmp_path_factory.mktemp("experiment") / "exp"
     rng = np.random.default_rng(0)
     for s, sigma in enumerate(SIGMAS):
@@ -183,8 +190,9 @@ def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
     """sh choose_best_model.sh gives the F-scores of compute_fscores and the report of choose_best_model."""
     exp = tmp_path / "exp"
     shutil.copytree(experiment, exp)
-    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "SumMe", "max",
-                           "--dataset_file", str(h5_path)], cwd=tmp_path, capture_output=True, text=True,
+    done = subprocess.run(["bash", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "SumMe", "max",
+                           "--dataset_file", str(h5_path), "--splits_file", str(SPLITS)], cwd=tmp_path,
+                          capture_output=True, text=True,
                           env=dict(os.environ, PYTHON=sys.executable))
     assert done.returncode == 0, done.stderr
     for sigma in SIGMAS:
@@ -193,7 +201,7 @@ def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
             assert (results / "f_scores.txt").read_text().splitlines() == [
                 repr(float(v)) for v in one_at_a_time(results, "SumMe", h5_path, range(-1, 24), "max")]
             assert (exp / f"reg{sigma}" / "SumMe" / "logs" / f"split{k}" / "scalars.csv").is_file()
-    choose_best_model.main(["--exp_dir", str(exp), "--dataset", "SumMe"])
+    choose_best_model.main(["--exp_dir", str(exp), "--dataset", "SumMe", "--splits_file", str(SPLITS)])
     assert done.stdout == capsys.readouterr().out
     report = json.loads((exp / "SumMe_best_models.json").read_text())
     assert [entry["split"] for entry in report["splits"]] == [0, 1, 2, 3, 4]
@@ -205,8 +213,9 @@ def test_chain_in_parallel_gives_the_same_files(experiment, h5_path, tmp_path, c
     one, two = tmp_path / "one", tmp_path / "two"
     shutil.copytree(experiment, one)
     shutil.copytree(experiment, two)
-    evaluate_experiment.main([str(one), "SumMe", "max", "--dataset_file", str(h5_path), "--workers", "1"])
-    evaluate_experiment.main([str(two), "SumMe", "max", "--dataset_file", str(h5_path), "--workers", "2"])
+    for exp, workers in ((one, "1"), (two, "2")):
+        evaluate_experiment.main([str(exp), "SumMe", "max", "--dataset_file", str(h5_path), "--splits_file",
+                                  str(SPLITS), "--workers", workers])
     for path in one.rglob("*"):
         if path.suffix in (".txt", ".csv") or path.name == "SumMe_best_models.json":
             assert path.read_bytes() == (two / path.relative_to(one)).read_bytes(), path
@@ -222,23 +231,22 @@ def test_chain_errors(experiment, h5_path, tmp_path):
     shutil.rmtree(log_dir)
     log_dir.mkdir()
     with pytest.raises(UserError, match=f"{log_dir}: no TensorBoard event files and no scalars.csv"):
-        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path)
-    shutil.rmtree(exp / "reg0.6" / "SumMe" / "results" / "split1")
-    with pytest.raises(UserError, match="reg0.6/SumMe/results/split1: missing split folder"):
-        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path)
+        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path, SPLITS)
     with pytest.raises(UserError, match=f"{tmp_path / 'no.h5'}: dataset file not found"):
-        evaluate_experiment.evaluate_experiment(experiment, "SumMe", "max", tmp_path / "no.h5")
+        evaluate_experiment.evaluate_experiment(experiment, "SumMe", "max", tmp_path / "no.h5", SPLITS)
+    with pytest.raises(UserError, match=f"{tmp_path / 'no.json'}: splits file not found"):
+        evaluate_experiment.evaluate_experiment(experiment, "SumMe", "max", h5_path, tmp_path / "no.json")
 
 
 def test_annotations_checked_against_the_h5(tmp_path):
     anno = tmp_path / "anno.tsv"
     anno.write_text("a\tX\t" + ",".join(["1"] * 45) + "\n")
-    evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 3}, "d.h5")
+    check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 3}, "d.h5")
     with pytest.raises(UserError, match=f"{anno}: video_1 has 45 annotated frames \\(3 sub-sampled\\), but 4 scores "
                                         f"\\(n_steps\\) in d.h5: the annotation file does not match the dataset"):
-        evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 4}, "d.h5")
+        check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_1": 4}, "d.h5")
     with pytest.raises(UserError, match=f"{anno}: no annotations for video_2 of d.h5"):
-        evaluate_experiment.check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_2": 3}, "d.h5")
+        check_annotations({"video_1": np.ones((1, 45))}, anno, {"video_2": 3}, "d.h5")
 
 
 def tvsum_h5(path, frame_counts):
@@ -256,10 +264,10 @@ def tvsum_h5(path, frame_counts):
     return {key: -(-n // 15) for key, n in frame_counts.items()}
 
 
-def test_tvsum_chain_with_annotations(shared, recipes, tmp_path):
+def test_tvsum_chain_with_annotations(anno_path, recipes, tmp_path):
     """--dataset_file and --anno reach both steps; the report has the correlations of choose_best_model."""
-    from evaluation.evaluation_metrics import load_tvsum_annotations
-    anno = shared / "data" / "TVSum" / "ydata-anno.rar"
+    from evaluation.annotations import load_tvsum_annotations
+    anno = anno_path
     keys = ["video_26", "video_38", "video_45"]  # three of the shortest TVSum videos
     counts = {key: users.shape[1] for key, users in load_tvsum_annotations(anno).items() if key in keys}
     h5 = tmp_path / "tvsum.h5"
@@ -272,13 +280,17 @@ def test_tvsum_chain_with_annotations(shared, recipes, tmp_path):
             write_events(base / "logs" / f"split{k}", 0.3 * np.exp(-np.arange(4) / 2) + 0.05 * rng.random(4))
             write_scores(base / "results" / f"split{k}", "TVSum", [keys[k % 3], keys[(k + 1) % 3]], n_steps,
                          range(-1, 4), recipes, 5000 + 100 * s + 10 * k)
-    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "TVSum", "avg",
-                           "--dataset_file", str(h5), "--anno", str(anno)], capture_output=True, text=True,
+    splits = tmp_path / "splits.json"
+    splits.write_text(json.dumps([{"train_keys": [keys[(k + 2) % 3]], "test_keys": [keys[k % 3], keys[(k + 1) % 3]]}
+                                  for k in range(5)]))
+    done = subprocess.run(["bash", os.path.join(REPO, "evaluation", "choose_best_model.sh"), str(exp), "TVSum", "avg",
+                           "--dataset_file", str(h5), "--splits_file", str(splits), "--anno", str(anno)],
+                          capture_output=True, text=True,
                           env=dict(os.environ, PYTHON=sys.executable))
     assert done.returncode == 0, done.stderr
     assert "Spearman's \u03c1: " in done.stdout and "=" * 84 in done.stdout
     report = json.loads((exp / "TVSum_best_models.json").read_text())
-    direct = json.loads(json.dumps(choose_best_model.choose(exp, "TVSum", load_tvsum_annotations(anno), anno)[0]))
+    direct = json.loads(json.dumps(choose(find_runs(exp, "TVSum", 5), load_tvsum_annotations(anno), anno)[0]))
     assert report == direct and all(isinstance(entry["rho"], float) for entry in report["splits"])
 
     wrong = tmp_path / "anno.tsv"  # video_38 annotated with 15 frames more than the h5 has
@@ -288,10 +300,14 @@ def test_tvsum_chain_with_annotations(shared, recipes, tmp_path):
                                         f"\\({n_steps['video_38'] + 1} sub-sampled\\), but {n_steps['video_38']} "
                                         f"scores \\(n_steps\\) in {h5}: the annotation file does not match "
                                         f"the dataset"):
-        evaluate_experiment.evaluate_experiment(exp, "TVSum", "avg", h5, wrong, workers=1)
+        evaluate_experiment.evaluate_experiment(exp, "TVSum", "avg", h5, splits, wrong, workers=1)
 
 
 def test_chain_usage():
-    done = subprocess.run(["sh", os.path.join(REPO, "evaluation", "choose_best_model.sh"), "exp"],
-                          capture_output=True, text=True)
-    assert done.returncode == 2 and done.stderr.startswith("usage: sh evaluation/choose_best_model.sh EXP_DIR")
+    script = os.path.join(REPO, "evaluation", "choose_best_model.sh")
+    done = subprocess.run(["bash", script, "exp"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith("usage: bash evaluation/choose_best_model.sh EXP_DIR")
+    helped = subprocess.run(["bash", script, "--help"], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHON=sys.executable))
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: bash evaluation/choose_best_model.sh")
+    assert "--splits_file" in helped.stdout and "--workers" in helped.stdout

@@ -19,16 +19,16 @@ from pathlib import Path
 import h5py
 import pytest
 
+from common.errors import UserError, run_cli
 from data import make_dataset
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
-from evaluation.export_tensorboard_log import read_loss_events
+from evaluation.scalars import read_loss_events
 from inference import inference
 from model import main as train_main
-from model.errors import UserError, run_cli
 from tests import fuzz_mutations as fm
 from tests import tiny_experiment as tiny
 from tests.helpers import run_script
-from tests.tiny_experiment import D, KEYS, N_EPOCHS, N_FRAMES, T, write_events
+from tests.tiny_experiment import KEYS, N_EPOCHS, N_FRAMES, D, T, write_events
 
 TARGET = "video_5"  # the video the h5 mutations touch: a test video of split 0, trained on in the other splits
 TIMEOUT = 30  # seconds for one in-process case: a hang fails the case instead of the whole suite
@@ -162,7 +162,8 @@ def base(tmp_path_factory):
     """Valid inputs of every entry point, and the outputs they give (the tiny experiment, evaluated)."""
     inputs = tiny.build(tmp_path_factory.mktemp("base"))
     status, err, _, crash = invoke(evaluate_experiment.main, [inputs["exp"], "TVSum", "avg", "--dataset_file",
-                                                              inputs["h5"], "--anno", inputs["anno"], "--workers", 1])
+                                                              inputs["h5"], "--splits_file", inputs["splits"],
+                                                              "--anno", inputs["anno"], "--workers", 1])
     assert status == 0 and not crash, (err, crash)
     exp = inputs["exp"]
     run = exp / "reg0.6" / "TVSum"
@@ -338,10 +339,10 @@ def test_training_resume_from_mutated_state(base, tmp_path):
     config = get_config(argv)  # an interrupted run: resume.pt after epoch 0, no last checkpoint
     solver = Solver(config, *(VideoData(config.dataset_file, config.split[k], D) for k in ("train_keys", "test_keys")))
     solver.best_loss, solver.best_epoch = solver.train_epoch(), 0  # the optimizer has moments to mutate
-    solver.save_resume(0)
+    solver.resume_state.save_task(0, None, None)()
     (config.save_dir / "last_epoch1.pt").unlink()
     source = tmp_path / "resume.pt"
-    shutil.move(solver.resume_path, source)
+    shutil.move(solver.resume_state.path, source)
     campaign = Campaign("model/main.py --resume")
     for mutation, folder, resume in cases(tmp_path, fm.resume_mutations(source), source):
         models = copy(exp, folder / "exp") / "reg0.6" / "TVSum" / "models" / "split0"
@@ -414,8 +415,8 @@ def test_export_on_mutated_events(base, tmp_path):
     campaign.verify(at_least=20)
 
 
-def choose_argv(exp, anno):
-    return ["--exp_dir", exp, "--dataset", "TVSum", "--anno", anno]
+def choose_argv(exp, anno, splits):
+    return ["--exp_dir", exp, "--dataset", "TVSum", "--anno", anno, "--splits_file", splits]
 
 
 def test_choose_best_model_on_mutated_inputs(base, tmp_path):
@@ -431,11 +432,11 @@ def test_choose_best_model_on_mutated_inputs(base, tmp_path):
     workspace = Workspace(base["exp"], tmp_path / "exp")
     exp = workspace.root
     for mutation in workspace.cases(mutations):
-        campaign.case(mutation, choose_best_model.main, choose_argv(exp, base["anno"]), tmp_path,
+        campaign.case(mutation, choose_best_model.main, choose_argv(exp, base["anno"], base["splits"]), tmp_path,
                       [exp / run, exp / f_scores.parent],
                       valid=lambda root: problems_of_report(root / "exp" / "TVSum_best_models.json"))
     for mutation, folder, anno in cases(tmp_path, fm.annotation_mutations(base["anno"]), base["anno"]):
-        campaign.case(mutation, choose_best_model.main, choose_argv(exp, anno), tmp_path, [anno],
+        campaign.case(mutation, choose_best_model.main, choose_argv(exp, anno, base["splits"]), tmp_path, [anno],
                       valid=lambda root: problems_of_report(root / "exp" / "TVSum_best_models.json"))
         workspace.restore()
     campaign.verify(at_least=150)
@@ -456,7 +457,8 @@ def test_evaluate_experiment_on_mutated_inputs(base, tmp_path):
     paths = [workspace.root / name for name in ("exp", "data.h5", "anno.tsv")]
     for mutation in workspace.cases(mutations):
         campaign.case(mutation, evaluate_experiment.main,
-                      [paths[0], "TVSum", "avg", "--dataset_file", paths[1], "--anno", paths[2], "--workers", 1],
+                      [paths[0], "TVSum", "avg", "--dataset_file", paths[1], "--splits_file", base["splits"], "--anno",
+                       paths[2], "--workers", 1],
                       workspace.root, paths,
                       valid=lambda root: problems_of_report(root / "exp" / "TVSum_best_models.json"))
     campaign.verify(at_least=60)
@@ -590,7 +592,8 @@ def test_real_commands_print_one_line(base, tmp_path):
     bad_h5 = tmp_path / "bad.h5"
     bad_h5.write_bytes(base["h5"].read_bytes()[:5000])
     exp = copy(base["exp"], tmp_path / "exp2")
-    done = subprocess.run(["sh", str(Path(__file__).resolve().parent.parent / "evaluation" / "choose_best_model.sh"),
-                           str(exp), "TVSum", "avg", "--dataset_file", str(bad_h5), "--anno", str(base["anno"])],
+    done = subprocess.run(["bash", str(Path(__file__).resolve().parent.parent / "evaluation" / "choose_best_model.sh"),
+                           str(exp), "TVSum", "avg", "--dataset_file", str(bad_h5), "--splits_file",
+                           str(base["splits"]), "--anno", str(base["anno"])],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr and str(bad_h5) in done.stderr, done.stderr

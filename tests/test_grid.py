@@ -12,11 +12,22 @@ import time
 import numpy as np
 import pytest
 
-from evaluation import choose_best_model
-from model import run_splits
-from model.errors import UserError
-from tests.grid_helpers import (REPO, evaluate, evaluation_outputs, finish, grid_args, references, remove_run,
-                                run_grid, tiny_dataset, training_outputs)
+from common.errors import UserError
+from evaluation.experiment import seed_experiments
+from evaluation.report import report_experiment, summarize_seeds
+from experiments import run_splits
+from tests.grid_helpers import (
+    REPO,
+    evaluate,
+    evaluation_outputs,
+    finish,
+    grid_args,
+    references,
+    remove_run,
+    run_grid,
+    tiny_dataset,
+    training_outputs,
+)
 
 SIGMAS = ["0.5", "0.6", "0.7", "0.8", "0.9"]
 
@@ -32,16 +43,18 @@ def ref(tmp_path_factory):
 
 
 def runner(*args):
-    """model/run_splits.py as run_summe_splits.sh calls it, in this process."""
+    """experiments/run_splits.py as run_summe_splits.sh calls it, in this process."""
     return run_splits.main(["--video_type", "SumMe", "--batch_size", "20", *map(str, args)])
 
 
 def test_reference_loops(ref):
-    assert ref.plain_out.startswith("25 runs (5 splits x 5 sigmas): 0 already finished, 25 to train\n== split 0, "
+    assert ref.plain_out.startswith("25 runs (5 splits x 5 sigmas, 2 epochs each): 0 already finished, 25 to train\n"
+                                    "== split 0, "
                                     "sigma 0.5\n")
-    assert ref.seeds_out.startswith("25 runs (1 seed x 5 splits x 5 sigmas): 0 already finished, 25 to train\n"
+    assert ref.seeds_out.startswith("25 runs (1 seed x 5 splits x 5 sigmas, 2 epochs each): 0 already finished, "
+                                    "25 to train\n"
                                     "== seed 7, split 0, sigma 0.5\n")
-    assert "all runs finished; evaluate them with: sh " in ref.plain_out
+    assert "all runs finished; evaluate them with: bash " in ref.plain_out
     assert sorted(p.name for p in ref.seeds.iterdir()) == ["seed7"]
     assert len(ref.outputs[0]) == len(ref.seed7_outputs[0]) == 25 * (3 + 2)  # epochs -1..1, 2 checkpoints per run
     assert ref.outputs[0]["reg0.5/SumMe/results/split0/SumMe_-1.json"] != \
@@ -117,8 +130,8 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     assert 1 <= len(unfinished) <= 3
 
     out = finish(run_grid(*args))
-    assert out.splitlines()[0] == (f"50 runs (2 seeds x 5 splits x 5 sigmas): {50 - len(unfinished)} already "
-                                   f"finished, {len(unfinished)} to train")
+    assert out.splitlines()[0] == (f"50 runs (2 seeds x 5 splits x 5 sigmas, 2 epochs each): "
+                                   f"{50 - len(unfinished)} already finished, {len(unfinished)} to train")
     assert ("2 runs at once, 1 thread each" in out) == (len(unfinished) > 1)
     done = re.findall(r"^== seed (\d+), split (\d), sigma ([\d.]+)(?:: done in [\d.]+ s)?$", out, re.M)
     assert sorted(done) == sorted((str(seed), str(split), sigma) for seed, sigma, split in unfinished)
@@ -149,15 +162,27 @@ def test_jobs_stop_at_the_first_failure(ref, tmp_path):
     shutil.copytree(ref.trained / "plain", exp)
     for sigma in ("0.5", "0.6", "0.7", "0.8"):
         remove_run(exp, sigma, 0)
-    other_length = exp / "reg0.6" / "SumMe" / "models" / "split0" / "last_epoch5.pt"
-    other_length.parent.mkdir(parents=True)
-    other_length.write_bytes(b"")  # a finished run of 6 epochs: main.py refuses to resume it with --n_epochs 2
+    broken = exp / "reg0.6" / "SumMe" / "models" / "split0" / "resume.pt"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not a resume file")  # an interrupted run whose resume state main.py refuses
     process = run_grid(*grid_args(ref.data), "--exp_dir", exp, "--jobs", "2")
     out, err = process.communicate()
     assert process.returncode == 2
     assert err.splitlines()[-1] == "error: training split 0, sigma 0.6 failed (exit status 2); stopping"
-    assert "== split 0, sigma 0.6: failed (exit status 2) in " in out and "finished run of another length" in out
+    assert "== split 0, sigma 0.6: failed (exit status 2) in " in out and "not a PyTorch resume file" in out
     assert not (exp / "reg0.8" / "SumMe" / "results" / "split0").exists()
+
+
+def test_runs_of_another_length_are_refused_before_anything_trains(ref, tmp_path):
+    exp = tmp_path / "exp"
+    shutil.copytree(ref.trained / "plain", exp)
+    remove_run(exp, "0.5", 0)
+    process = run_grid(*grid_args(ref.data), "--exp_dir", exp, "--n_epochs", "5")
+    out, err = process.communicate()
+    assert process.returncode == 2 and out == ""
+    assert err == ("error: 24 of the 25 runs (split 0, sigma 0.6, ...) are already finished with another --n_epochs "
+                   "than this grid's; use another --exp_dir, or --overwrite to train them again\n")
+    assert not (exp / "reg0.5" / "SumMe" / "results" / "split0").exists()
 
 
 def report(f_scores, rhos=None, taus=None, sigma=0.6):
@@ -165,16 +190,17 @@ def report(f_scores, rhos=None, taus=None, sigma=0.6):
     splits = [{"split": k, "sigma": sigma, "epoch": 20 + k, "f_score": f, "rho": None if rhos is None else rhos[k],
                "tau": None if taus is None else taus[k], "best_epoch": 30, "best_epoch_f_score": f + 1}
               for k, f in enumerate(f_scores)]
-    average = (lambda values: None if values is None or None in values else round(float(np.mean(values)), 2))
-    return {"dataset": "TVSum", "splits": splits, "f_score": average(f_scores), "rho": average(rhos),
-            "tau": average(taus), "best_epoch_f_score": average(f_scores) + 1}
+    def average(values):
+        return None if values is None or None in values else round(float(np.mean(values)), 2)
+    return {"dataset": "TVSum", "correlation": rhos is not None, "splits": splits, "f_score": average(f_scores),
+            "rho": average(rhos), "tau": average(taus), "best_epoch_f_score": average(f_scores) + 1}
 
 
 def test_seed_summary_with_correlations():
     first = report([60.0, 61.5, 59.25, 62.0, 58.0], [0.1, 0.2, 0.15, 0.12, 0.3], [0.05, 0.1, 0.1, 0.08, 0.2])
     second = report([61.0, 60.5, 60.75, 61.0, 57.0], [0.2, 0.1, 0.25, 0.14, 0.1], [0.1, 0.05, 0.2, 0.1, 0.05],
                     sigma=0.8)
-    summary, lines = choose_best_model.summarize_seeds("TVSum", [1, 2], [first, second])
+    summary, lines = summarize_seeds("TVSum", [1, 2], [first, second])
     assert summary["splits"][0] == {"split": 0, "sigma": [0.6, 0.8], "epoch": [20, 20],
                                     "f_score": {"mean": 60.5, "std": 0.71, "seeds": [60.0, 61.0]},
                                     "rho": {"mean": 0.15, "std": 0.071, "seeds": [0.1, 0.2]},
@@ -185,22 +211,22 @@ def test_seed_summary_with_correlations():
                         "0.071 (seeds: 0.100, 0.200) Kendall's \u03c4: 0.075 \u00b1 0.035 (seeds: 0.050, 0.100)")
     assert lines[-1].startswith("Avg values (best test epoch, NOT the paper's protocol) :=> F1: ")
 
-    alone, lines = choose_best_model.summarize_seeds("TVSum", [5], [first])
+    alone, lines = summarize_seeds("TVSum", [5], [first])
     assert alone["f_score"] == {"mean": first["f_score"], "std": None, "seeds": [first["f_score"]]}
     assert lines[-2] == "Avg values :=> F1: 60.15 \u00b1 n/a (seeds: 60.15) Spearman's \u03c1: 0.170 \u00b1 n/a " \
                         "(seeds: 0.170) Kendall's \u03c4: 0.110 \u00b1 n/a (seeds: 0.110)"
     undefined = report([60.0] * 5, [None] * 5, [0.1] * 5)
-    assert choose_best_model.summarize_seeds("TVSum", [1, 2], [first, undefined])[0]["splits"][0]["rho"] == \
+    assert summarize_seeds("TVSum", [1, 2], [first, undefined])[0]["splits"][0]["rho"] == \
         {"mean": None, "std": None, "seeds": [0.1, None]}
 
 
 def test_seed_experiments(tmp_path):
     for name in ("seed10", "seed9", "seed-1", "seeds", "slurm", "seedx"):
         (tmp_path / name).mkdir()
-    assert choose_best_model.seed_experiments(tmp_path) == [(-1, tmp_path / "seed-1"), (9, tmp_path / "seed9"),
+    assert seed_experiments(tmp_path) == [(-1, tmp_path / "seed-1"), (9, tmp_path / "seed9"),
                                                             (10, tmp_path / "seed10")]
     (tmp_path / "reg0.5").mkdir()  # a plain experiment: its seed folders, if any, are not experiments
-    assert choose_best_model.seed_experiments(tmp_path) == []
+    assert seed_experiments(tmp_path) == []
     shutil.rmtree(tmp_path / "reg0.5")
-    with pytest.raises(UserError, match=f"{tmp_path / 'seed-1' / 'reg0.5' / 'SumMe'}: missing sigma folder"):
-        choose_best_model.choose_best_model(tmp_path, "SumMe")
+    with pytest.raises(UserError, match=f"{tmp_path / 'seed-1'}: no SumMe runs"):
+        report_experiment(tmp_path, "SumMe", 5)

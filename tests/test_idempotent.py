@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 import torch
 
+from common import fileio
+from common.errors import run_cli
 from data import make_dataset
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
 from inference import inference
-from model import fileio
 from model import main as train_main
-from model.errors import run_cli
 from tests import tiny_experiment as tiny
 from tests.helpers import REPO
 
@@ -61,7 +61,8 @@ def run(main, *argv):
 
 
 def chain_argv(exp, inputs, workers=1):
-    return [exp, "TVSum", "avg", "--dataset_file", inputs["h5"], "--anno", inputs["anno"], "--workers", workers]
+    return [exp, "TVSum", "avg", "--dataset_file", inputs["h5"], "--splits_file", inputs["splits"], "--anno",
+            inputs["anno"], "--workers", workers]
 
 
 def outputs(exp):
@@ -102,7 +103,8 @@ def test_rerun_gives_identical_files(inputs, evaluated, tmp_path):
     assert run(compute_fscores.main, "--path", results, "--dataset", "TVSum", "--eval", "avg",
                "--dataset_file", inputs["h5"]) == (0, "")
     assert run(export_tensorboard_log.main, logs) == (0, "")
-    assert run(choose_best_model.main, "--exp_dir", again, "--dataset", "TVSum", "--anno", inputs["anno"]) == (0, "")
+    assert run(choose_best_model.main, "--exp_dir", again, "--dataset", "TVSum", "--anno", inputs["anno"],
+               "--splits_file", inputs["splits"]) == (0, "")
     assert files(again) == files(exp) and not leftovers(again)
 
 
@@ -176,8 +178,8 @@ def fail_writes(monkeypatch, kind):
     if kind == "disk full":
         class Full:
             """A file that takes half of the first data written to it, then reports the disk full."""
-            def __init__(self, path, mode):
-                self.file = open(path, mode)
+            def __init__(self, path, mode, **kwargs):
+                self.file = open(path, mode, **kwargs)
 
             def write(self, data):
                 self.file.write(data[:len(data) // 2])
@@ -218,7 +220,8 @@ def entry_points(inputs, root):
         ("compute_fscores", compute_fscores.main, ["--path", results, "--dataset", "TVSum", "--eval", "avg",
                                                    "--dataset_file", inputs["h5"]], results / "f_scores.txt"),
         ("export", export_tensorboard_log.main, [logs], logs / "scalars.csv"),
-        ("choose", choose_best_model.main, ["--exp_dir", exp, "--dataset", "TVSum", "--anno", inputs["anno"]],
+        ("choose", choose_best_model.main, ["--exp_dir", exp, "--dataset", "TVSum", "--anno", inputs["anno"],
+                                               "--splits_file", inputs["splits"]],
          exp / "TVSum_best_models.json"),
         ("evaluate_experiment", evaluate_experiment.main, chain_argv(exp, inputs), exp),
         ("inference", inference.main, ["--dataset", "TVSum", "--model_dir", models, "--dataset_file", inputs["h5"],
@@ -285,7 +288,7 @@ def test_background_resume_write_failure_during_training(inputs, tmp_path, monke
                 raise OSError(errno.ENOSPC, "No space left on device")
         return real_open(path, mode, *args, **kwargs)
     argv = ["--dataset_file", inputs["h5"], "--splits_file", inputs["splits"], "--exp_dir", tmp_path / "exp",
-            "--input_size", tiny.D, "--batch_size", 2, "--n_epochs", 4, "--device", "cpu"]
+            "--input_size", tiny.D, "--batch_size", 2, "--n_epochs", 4, "--device", "cpu", "--resume_every", 1]
     with monkeypatch.context() as patch:
         patch.setattr(fileio, "open", fills_up, raising=False)
         status, err = run(train_main.main, *argv)

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff, load_tvsum_annotations
+from evaluation.annotations import load_tvsum_annotations
+from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import generate_summary
-from inference.checkpoint import load_model
+from model.checkpoints import load_model
 from model.layers.summarizer import CA_SUM
 from tests.helpers import assert_user_error, run_script, tiny_video, write_h5
 
@@ -75,14 +76,15 @@ def test_released_layout_gives_in_process_f_scores(tmp_path, summe):
     assert result.returncode == 0, result.stderr
     expected = expected_f_scores(h5, splits, states, "max")
     lines = result.stdout.strip().splitlines()
-    assert lines[:2] == [f"CA-SUM model trained for split: {k} achieved an F-score: {f:.2f}%" for k, f in enumerate(expected)]
+    assert lines[:2] == [f"CA-SUM model trained for split: {k} achieved an F-score: {f:.2f}%"
+                         for k, f in enumerate(expected)]
     assert lines[2] == f"Average over 2 splits: F-score {np.mean(expected):.2f}%"
     data = json.loads(report.read_text())
     assert [s["f_score"] for s in data["splits"]] == expected and data["f_score"] == np.mean(expected)
 
 
-def test_tvsum_correlations(tmp_path, shared):
-    annotations = load_tvsum_annotations(shared / "data" / "TVSum" / "ydata-anno.rar")
+def test_tvsum_correlations(tmp_path, anno_path):
+    annotations = load_tvsum_annotations(anno_path)
     keys = ["video_2", "video_5", "video_7"]
     videos = {}
     for i, key in enumerate(keys):
@@ -98,7 +100,7 @@ def test_tvsum_correlations(tmp_path, shared):
     state = make_models(tmp_path / "models", "TVSum", 1)[0]
     result = run_script("inference/inference.py", "--dataset", "TVSum", "--corr_coef", "true", "--model_dir",
                         tmp_path / "models", "--dataset_file", h5, "--splits_file", splits,
-                        "--anno", shared / "data" / "TVSum" / "ydata-anno.rar")
+                        "--anno", anno_path)
     assert result.returncode == 0, result.stderr
     model = CA_SUM(D, D, 60).eval()
     model.load_state_dict(state)
@@ -144,7 +146,8 @@ def test_checkpoint_errors(tmp_path, summe):
     del state["linear_2.bias"]
     state["extra.weight"] = torch.zeros(1)
     torch.save(state, ckpt)
-    assert_user_error(run_inference(tmp_path, h5, splits), "missing keys: linear_2.bias", "unexpected keys: extra.weight")
+    assert_user_error(run_inference(tmp_path, h5, splits), "missing keys: linear_2.bias",
+                      "unexpected keys: extra.weight")
 
     torch.save(CA_SUM(32, 32, 60).state_dict(), ckpt)
     assert_user_error(run_inference(tmp_path, h5, splits), "implies input_size 32", "features are 16-d")
@@ -157,7 +160,8 @@ def test_checkpoint_errors(tmp_path, summe):
     ckpt.unlink()
     assert_user_error(run_inference(tmp_path, h5, splits), "split1: no checkpoint file")
     split1.rmdir()
-    assert_user_error(run_inference(tmp_path, h5, splits), "split1: no checkpoint folder for split 1", "download.py models")
+    assert_user_error(run_inference(tmp_path, h5, splits), "split1: no checkpoint folder for split 1",
+                      "download.py models")
 
 
 def test_load_model_maps_cuda_checkpoints_to_the_cpu(tmp_path):

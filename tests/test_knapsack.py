@@ -9,7 +9,7 @@ from evaluation.knapsack_dp import knapsack, knapsack_batch
 
 
 def recurrence(capacity, lengths, values):
-    """The textbook table, one Python cell at a time, and its reconstruction (SPEC section 4, step 4)."""
+    """The textbook table, one Python cell at a time, and its reconstruction (docs/method.md, "Evaluation", step 4)."""
     n = len(values)
     table = [[0] * (capacity + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):

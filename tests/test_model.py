@@ -30,7 +30,7 @@ def test_forward_matches_reference(golden, recipes):
 def test_state_dict_layout_matches_released_checkpoints(recipes):
     D, H = 1024, 512
     state = CA_SUM(D, H, 60).state_dict()
-    assert [(k, tuple(v.shape)) for k, v in state.items()] == [(k, shape(D, H)) for k, shape in recipes.PARAM_ORDER]
+    assert [(k, tuple(v.shape)) for k, v in state.items()] == recipes.param_shapes(D, H)
 
 
 def test_score_frames_equals_forward(golden, recipes):

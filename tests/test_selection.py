@@ -1,4 +1,4 @@
-"""Model selection (SPEC section 5) on finished experiments, against the reference's printed report."""
+"""Model selection (docs/method.md, "Model selection") on finished experiments, against the reference's printout."""
 import contextlib
 import csv
 import io
@@ -9,45 +9,61 @@ import shutil
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from evaluation import choose_best_model
-from model.errors import UserError
+from evaluation.annotations import load_annotations
+from evaluation.experiment import find_runs
+from evaluation.report import choose, report_experiment
+from evaluation.selection import improvement, select_epoch
+from tests.golden_inputs import GOLDEN
 
 SPLIT_LINE = re.compile(r"\[Split: (\d)\] Fscore: ([\d.]+)(?:  Spearman's \u03c1: (-?[\d.]+)  Kendall's \u03c4: "
                         r"(-?[\d.]+))? \[\u03c3=([\d.]+), epoch: (\d+)\]")
 SMALL_LENGTHS = {f"video_{k}": 30 for k in range(1, 51)}
 
 
-@pytest.fixture(scope="module")
-def anno_path(shared):
-    return shared / "data" / "TVSum" / "ydata-anno.rar"
+SPLITS_FILE = GOLDEN / "selection_splits.json"
 
 
-@pytest.fixture(scope="module")
-def tvsum_lengths(anno_path):
-    from evaluation.evaluation_metrics import load_tvsum_annotations
-    return {key: -(-users.shape[1] // 15) for key, users in load_tvsum_annotations(anno_path).items()}
-
-
-def build(recipes, shared, golden, root, dataset, lengths, n_epochs=None):
+def build(recipes, golden, root, dataset, lengths=None, n_epochs=None):
     spec = golden("selection.json")
-    splits = json.loads((shared / "golden" / spec["splits_file"]).read_text())
-    recipes.build_experiment_tree(str(root), dataset, splits, lengths, n_epochs or spec["n_epochs"], spec["seed"])
+    splits = json.loads(SPLITS_FILE.read_text())
+    recipes.build_experiment_tree(root, dataset, splits, lengths or recipes.tvsum_lengths(),
+                                  n_epochs or spec["n_epochs"], spec["seed"])
     return root
 
 
 def run(capsys, *argv):
-    choose_best_model.main(list(map(str, argv)))
+    choose_best_model.main(["--splits_file", str(SPLITS_FILE), *map(str, argv)])
     return capsys.readouterr().out
 
 
+def authors_lines(text):
+    """The authors' printout in `text`, without the rank correlations: the matrix and the per-split lines."""
+    return [re.sub(r"  Spearman.*? \[", " [", line) for line in text.splitlines()
+            if line.startswith(("[Split", "[[", " [")) and "best test epoch" not in line]
+
+
 @pytest.fixture(scope="module")
-def golden_run(recipes, shared, golden, tvsum_lengths, anno_path, tmp_path_factory):
-    """The golden TVSum experiment, chosen once: (exp_dir, stdout, report)."""
-    exp = build(recipes, shared, golden, tmp_path_factory.mktemp("golden") / "exp", "TVSum", tvsum_lengths)
+def golden_run(recipes, golden, anno_path, tmp_path_factory):
+    """The golden TVSum experiment, chosen once with the real annotations: (exp_dir, stdout, report)."""
+    exp = build(recipes, golden, tmp_path_factory.mktemp("golden") / "exp", "TVSum")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        choose_best_model.main(["--exp_dir", str(exp), "--dataset", "TVSum", "--anno", str(anno_path)])
+        choose_best_model.main(["--exp_dir", str(exp), "--dataset", "TVSum", "--anno", str(anno_path),
+                                "--splits_file", str(SPLITS_FILE)])
     return exp, out.getvalue(), json.loads((exp / "TVSum_best_models.json").read_text())
+
+
+def test_golden_selection_without_annotations(recipes, golden, tmp_path):
+    """The reference's choices and F1 (matrix, sigma, epoch, F1 per split, their average) need no annotations."""
+    exp = build(recipes, golden, tmp_path / "exp", "TVSum")
+    spec = golden("selection.json")
+    grid = find_runs(exp, "TVSum", 5)
+    report, lines = choose(grid)
+    assert authors_lines("\n".join(lines)) == authors_lines(spec["stdout"])
+    average = re.search(r"Avg values :=> F1: ([\d.]+)", spec["stdout"]).group(1)
+    assert report["f_score"] == float(average)
 
 
 def test_golden_selection_tvsum(golden, golden_run):
@@ -83,9 +99,9 @@ def test_best_test_epoch_protocol(golden_run):
     assert f"Avg values (best test epoch) :=> F1: {report['best_epoch_f_score']:.2f}" in out
 
 
-def test_summe_report_format(recipes, shared, golden, tvsum_lengths, tmp_path, capsys):
+def test_summe_report_format(recipes, golden, tmp_path, capsys):
     """The same tree under the SumMe name: same choices and F1, no correlations, F1 average with .2f, no rule."""
-    exp = build(recipes, shared, golden, tmp_path / "exp", "SumMe", tvsum_lengths)
+    exp = build(recipes, golden, tmp_path / "exp", "SumMe")
     out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
     expected = golden("selection.json")["stdout"]
     for line in expected.splitlines():
@@ -98,8 +114,8 @@ def test_summe_report_format(recipes, shared, golden, tvsum_lengths, tmp_path, c
     assert all(entry["rho"] is None and entry["tau"] is None for entry in report["splits"])
 
 
-def test_short_runs_use_all_epochs(recipes, shared, golden, tmp_path, capsys):
-    exp = build(recipes, shared, golden, tmp_path / "exp", "SumMe", SMALL_LENGTHS, n_epochs=6)
+def test_short_runs_use_all_epochs(recipes, golden, tmp_path, capsys):
+    exp = build(recipes, golden, tmp_path / "exp", "SumMe", SMALL_LENGTHS, n_epochs=6)
     out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
     assert out.startswith("note: 25 of the 25 runs have 20 epochs or fewer")
     report = json.loads((exp / "SumMe_best_models.json").read_text())
@@ -110,40 +126,58 @@ def test_short_runs_use_all_epochs(recipes, shared, golden, tmp_path, capsys):
 
 
 def test_improvement_and_epoch_rules():
-    assert choose_best_model.select_epoch([5.0] * 20 + [3.0, 1.0, 1.0] + [2.0] * 400) == 21  # first minimum
-    assert choose_best_model.select_epoch([0.1] + [1.0] * 30) == 20  # epochs before 20 do not count
-    assert choose_best_model.select_epoch([3.0] * 400 + [0.0]) == 20  # nor those after 399
-    assert choose_best_model.select_epoch([0.3, 0.1, 0.2]) == 1
+    assert select_epoch([5.0] * 20 + [3.0, 1.0, 1.0] + [2.0] * 400) == 21  # first minimum
+    assert select_epoch([0.1] + [1.0] * 30) == 20  # epochs before 20 do not count
+    assert select_epoch([3.0] * 400 + [0.0]) == 20  # nor those after 399
+    assert select_epoch([0.3, 0.1, 0.2]) == 1
+    assert improvement(0.5, 0.55, 0.6) == pytest.approx(0.5)
+    assert improvement(0.5, 0.9, 0.6) == 0.0  # 4 > 1.5: overshot
+    assert improvement(0.6, 0.6, 0.6) != improvement(0.6, 0.6, 0.6)  # 0 / 0 stays NaN, as in the reference
 
 
 @pytest.fixture
-def tree(recipes, shared, golden, tmp_path):
+def tree(recipes, golden, tmp_path):
     """A small TVSum experiment (30 scores per video: it does not match the real annotations)."""
-    return build(recipes, shared, golden, tmp_path / "exp", "TVSum", SMALL_LENGTHS)
+    return build(recipes, golden, tmp_path / "exp", "TVSum", SMALL_LENGTHS)
 
 
 def choose_error(exp, anno_path=None, dataset="TVSum"):
     with pytest.raises(UserError) as error:
-        choose_best_model.choose(exp, dataset, *choose_best_model.load_annotations(dataset, anno_path)
-                                 if anno_path else (None, None))
+        choose(find_runs(exp, dataset, 5), *load_annotations(anno_path) if anno_path else (None, None))
     return str(error.value)
 
 
-def test_missing_folders_and_files(tree):
-    shutil.rmtree(tree / "reg0.7")
-    assert choose_error(tree) == f"{tree / 'reg0.7' / 'TVSum'}: missing sigma folder (an experiment " \
-                                            f"has reg0.5 .. reg0.9, each with TVSum/)"
-    (tree / "reg0.7" / "TVSum").mkdir(parents=True)
-    assert choose_error(tree).startswith(f"{tree / 'reg0.7' / 'TVSum' / 'logs' / 'split0'}: missing split")
+def test_a_partial_grid_is_chosen_on_the_runs_it_has(tree, capsys):
+    full = json.loads(json.dumps(choose(find_runs(tree, "TVSum", 5))[0]))
     shutil.rmtree(tree / "reg0.7")
     shutil.rmtree(tree / "reg0.5" / "TVSum" / "results" / "split3")
-    assert choose_error(tree).startswith(f"{tree / 'reg0.5' / 'TVSum' / 'results' / 'split3'}: missing split")
+    for sigma in (0.5, 0.6, 0.8, 0.9):
+        shutil.rmtree(tree / f"reg{sigma}" / "TVSum" / "logs" / "split4")
+    report_experiment(tree, "TVSum", 5)  # without annotations: the choice does not need them
+    out = capsys.readouterr().out
+    assert "note: 5 of the 20 runs of the grid are missing (\u03c3=0.5 split 3, \u03c3=0.5 split 4, " in out
+    assert "splits 4 have no run and are left out" in out
+    report = json.loads((tree / "TVSum_best_models.json").read_text())
+    assert report["sigmas"] == [0.5, 0.6, 0.8, 0.9] and [s["split"] for s in report["splits"]] == [0, 1, 2, 3]
+    assert {"sigma": 0.5, "split": 3} in report["missing_runs"]
+    for entry, before in zip(report["splits"], full["splits"]):
+        if before["sigma"] not in (0.7,) and entry["split"] != 3:
+            assert entry["sigma"] == before["sigma"] and entry["epoch"] == before["epoch"]
+    assert report["splits"][3]["sigma"] != 0.5
+
+
+def test_no_runs_at_all(tmp_path):
+    (tmp_path / "exp").mkdir()
+    assert choose_error(tmp_path / "exp") == (
+        f"{tmp_path / 'exp'}: no TVSum runs (an experiment holds reg{{sigma}}/TVSum/logs/split{{k}} and "
+        f"results/split{{k}} for splits 0..4 of the splits file; bash run_tvsum_splits.sh trains them)")
+    assert choose_error(tmp_path / "none") == f"{tmp_path / 'none'}: experiment folder not found"
 
 
 def test_broken_inputs(tree):
     csv_path = tree / "reg0.6" / "TVSum" / "logs" / "split1" / "scalars.csv"
     csv_path.unlink()
-    assert choose_error(tree).startswith(f"{csv_path}: not found")
+    assert choose_error(tree).startswith(f"{csv_path}: loss file not found")
     csv_path.write_text("wall_time,step,loss_epoch\n1.0,0,0.5\n2.0,2,0.4\n")
     assert choose_error(tree) == f"{csv_path}: line 3: step 2, expected 1 (one row per epoch 0, 1, ...)"
     csv_path.write_text("wall_time,step,loss_epoch\n1.0,0,abc\n")
@@ -175,14 +209,15 @@ def test_annotations_that_do_not_match(tree, tmp_path):
 
 
 def test_default_annotation_file(monkeypatch, tmp_path):
-    monkeypatch.setattr(choose_best_model, "REPO_ROOT", tmp_path)
+    from common import paths
+    from evaluation import annotations
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "data")
     expected = tmp_path / "data" / "TVSum" / "ydata-anno.tsv"
     with pytest.raises(UserError, match=f"{expected}: TVSum annotations not found \\(nor ydata-anno.rar beside it\\)"):
-        choose_best_model.load_annotations("TVSum", None)
+        annotations.load_annotations(None)
     expected.parent.mkdir(parents=True)
     expected.with_suffix(".rar").write_bytes(b"")
-    assert choose_best_model.default_annotation_file() == expected.with_suffix(".rar")
+    assert paths.default_annotation_file() == expected.with_suffix(".rar")
     expected.write_text("id\tX\t1,2\n")
-    annotations, path = choose_best_model.load_annotations("TVSum", None)
-    assert path == expected and annotations["video_1"].tolist() == [[1.0, 2.0]]
-    assert choose_best_model.load_annotations("SumMe", None) == (None, None)
+    loaded, path = annotations.load_annotations(None)
+    assert path == expected and loaded["video_1"].tolist() == [[1.0, 2.0]]

@@ -10,8 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.grid_helpers import (REPO, evaluation_outputs, finish, grid_args, neutral, references, remove_run,
-                                run_grid, training_outputs)
+from tests.grid_helpers import (
+    REPO,
+    evaluation_outputs,
+    finish,
+    grid_args,
+    neutral,
+    references,
+    remove_run,
+    run_grid,
+    training_outputs,
+)
 
 CLUSTER = REPO / "tests" / "slurm_cluster.sh"
 
@@ -72,7 +81,7 @@ def test_slurm_grid_equals_the_sequential_loop(cluster, ref, tmp_path):
     out, array, evaluation = submit(ref, exp, cluster)
     slurm = exp / "slurm"
     assert out.splitlines() == [
-        "25 runs (5 splits x 5 sigmas): 0 already finished, 25 to train",
+        "25 runs (5 splits x 5 sigmas, 2 epochs each): 0 already finished, 25 to train",
         f"wrote {slurm / 'SumMe_grid.sbatch'} and {slurm / 'SumMe_evaluate.sbatch'}",
         f"submitted job {array}: 25 training runs, array tasks 0-24 (logs: {slurm}/SumMe_train_{array}_<task>.out)",
         f"submitted job {evaluation}: the evaluation, once every task of job {array} has succeeded (the table: "
@@ -95,7 +104,7 @@ def test_slurm_grid_equals_the_sequential_loop(cluster, ref, tmp_path):
     remove_run(exp, "0.8", 3)  # a partial grid: only its missing run is submitted, then the evaluation again
     (exp / "SumMe_best_models.json").unlink()
     out, array, evaluation = submit(ref, exp, cluster)
-    assert out.splitlines()[0] == "25 runs (5 splits x 5 sigmas): 24 already finished, 1 to train"
+    assert out.splitlines()[0] == "25 runs (5 splits x 5 sigmas, 2 epochs each): 24 already finished, 1 to train"
     assert f"submitted job {array}: 1 training run, array tasks 18 " in out
     wait_for([array, evaluation], cluster)
     assert neutral((slurm / f"SumMe_evaluate_{evaluation}.out").read_text(), exp) == ref.table

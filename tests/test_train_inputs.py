@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from model.errors import run_cli
+from common.errors import run_cli
 from model.main import main
 from tests.helpers import REPO, assert_user_error, run_script, tiny_video, write_h5
 
@@ -101,11 +101,11 @@ def test_missing_or_foreign_files(train, tmp_path, dataset):
     truncated.write_bytes(h5.read_bytes()[:3000])
     assert_user_error(train(tmp_path, truncated, splits), "truncated.h5")
     absent = write_h5(tmp_path / "four.h5", {k: tiny_video() for k in KEYS[:4]})
-    assert_user_error(train(tmp_path, absent, splits), "four.h5: video video_5 (from the splits file) is not in the dataset")
+    assert_user_error(train(tmp_path, absent, splits), f"{splits}: video video_5 is not in the dataset {absent}")
     bad_splits = tmp_path / "bad_splits.json"
     bad_splits.write_text('[{"train_keys": ["video_1"]')
     result = train(tmp_path, h5, bad_splits)
-    assert result.returncode == 2 and "bad_splits.json: not a valid JSON splits file" in result.stderr
+    assert result.returncode == 2 and "bad_splits.json: not valid JSON, truncated or corrupt?" in result.stderr
     assert not (tmp_path / "exp").exists()
 
 

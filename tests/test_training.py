@@ -5,20 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.export_tensorboard_log import read_loss_events
-from inference.checkpoint import load_model
+from evaluation.scalars import read_loss_events
+from model.checkpoints import load_model
 from model.configs import run_dirs
+from tests.golden_inputs import GOLDEN
 from tests.helpers import run_script
 
 
 @pytest.fixture(scope="module")
-def golden_run(golden, shared, tmp_path_factory):
+def golden_run(golden, tmp_path_factory):
     """The run of golden/train.json, trained once through the command line."""
     case = golden("train.json")[0]
     exp_dir = tmp_path_factory.mktemp("exp")
     args = [f"--{k}={v}" for k, v in case["args"].items()]
-    result = run_script("model/main.py", f"--dataset_file={shared / 'golden' / case['dataset_file']}",
-                        f"--splits_file={shared / 'golden' / case['splits_file']}", f"--video_type={case['video_type']}",
+    result = run_script("model/main.py", f"--dataset_file={GOLDEN / case['dataset_file']}",
+                        f"--splits_file={GOLDEN / case['splits_file']}", f"--video_type={case['video_type']}",
                         f"--exp_dir={exp_dir}", "--device=cpu", *args)
     assert result.returncode == 0, result.stderr
     dirs = run_dirs(exp_dir, case["args"]["reg_factor"], case["video_type"], case["args"]["split_index"])
@@ -43,17 +44,18 @@ def test_scores_of_every_epoch_match_reference(golden_run):
             np.testing.assert_allclose(scores[key], values, atol=1e-5, rtol=0)
 
 
-def test_checkpoints_name_their_epoch_and_score_like_training(golden_run, shared):
+def test_checkpoints_name_their_epoch_and_score_like_training(golden_run):
     case, (_, score_dir, save_dir) = golden_run
     losses = np.float32(case["loss_epoch"])
     n = case["args"]["n_epochs"]
     assert n <= 20  # a short run: the selection window is every epoch
     selected = int(np.argmin(losses))
-    assert sorted(p.name for p in save_dir.iterdir()) == sorted({f"selected_epoch{selected}.pt", f"last_epoch{n - 1}.pt"})
+    expected = {f"selected_epoch{selected}.pt", f"last_epoch{n - 1}.pt"}
+    assert sorted(p.name for p in save_dir.iterdir()) == sorted(expected)
     model = load_model(save_dir / f"last_epoch{n - 1}.pt", input_size=case["args"]["input_size"])
     last = json.loads((score_dir / f"{case['video_type']}_{n - 1}.json").read_text())
     import h5py
-    with h5py.File(shared / "golden" / case["dataset_file"]) as h5:
+    with h5py.File(GOLDEN / case["dataset_file"]) as h5:
         for key, values in last.items():
             x = torch.from_numpy(h5[key]["features"][()])
             with torch.no_grad():
@@ -61,13 +63,12 @@ def test_checkpoints_name_their_epoch_and_score_like_training(golden_run, shared
             np.testing.assert_allclose(model.score_frames(x).numpy(), values, atol=1e-5)
 
 
-def test_dissimilarities_beyond_the_cache_limit_are_recomputed_with_the_same_result(shared, monkeypatch):
+def test_dissimilarities_beyond_the_cache_limit_are_recomputed_with_the_same_result(monkeypatch):
     from model import solver as solver_module
     from model.configs import get_config
     from model.data_loader import VideoData
 
-    golden = shared / "golden"
-    argv = [f"--dataset_file={golden / 'train0_summe.h5'}", f"--splits_file={golden / 'train0_summe_splits.json'}",
+    argv = [f"--dataset_file={GOLDEN / 'train0_summe.h5'}", f"--splits_file={GOLDEN / 'train0_summe_splits.json'}",
             "--input_size=64", "--batch_size=3", "--device=cpu"]
     config = get_config(argv)
     data = [VideoData(config.dataset_file, config.split[k], 64) for k in ("train_keys", "test_keys")]
@@ -81,3 +82,28 @@ def test_dissimilarities_beyond_the_cache_limit_are_recomputed_with_the_same_res
     (loss_all, kept_all), (loss_one, kept_one) = results
     assert all(kept_all) and kept_one == [True] + [False] * (len(kept_one) - 1)
     assert loss_all == loss_one
+
+
+def test_fast_dropout_trains_the_same_numbers_as_torch_dropout():
+    """Training with the numpy dropout masks (model/fast_dropout.py) and with the network's plain nn.Dropout gives
+    the same losses, weights and random state after an epoch, bit for bit."""
+    from model.configs import get_config
+    from model.data_loader import VideoData
+    from model.fast_dropout import FastDropout, numpy_matches_torch
+    from model.solver import Solver
+
+    if not numpy_matches_torch():
+        pytest.skip("this torch build draws bernoulli numbers otherwise: FastDropout would be torch's dropout")
+    config = get_config([f"--dataset_file={GOLDEN / 'train0_summe.h5'}", "--input_size=64", "--batch_size=3",
+                         f"--splits_file={GOLDEN / 'train0_summe_splits.json'}", "--device=cpu"])
+    data = [VideoData(config.dataset_file, config.split[k], 64) for k in ("train_keys", "test_keys")]
+    results = []
+    for fast in (True, False):
+        solver = Solver(config, *data, fast_dropout=fast)
+        assert isinstance(solver.model.drop, FastDropout) == fast
+        losses = [solver.train_epoch() for _ in range(2)]
+        results.append((losses, [p.detach().clone() for p in solver.model.parameters()], torch.get_rng_state()))
+    (losses_fast, weights_fast, rng_fast), (losses_torch, weights_torch, rng_torch) = results
+    assert losses_fast == losses_torch
+    assert all(torch.equal(a, b) for a, b in zip(weights_fast, weights_torch))
+    assert torch.equal(rng_fast, rng_torch)

@@ -24,10 +24,10 @@ for _module in ("av", "torchvision", "ruptures", "matplotlib"):
 import av  # noqa: E402
 import torchvision  # noqa: E402
 
+from common.errors import UserError  # noqa: E402
 from inference import summarize_video  # noqa: E402
 from inference.video.decode import VideoReader  # noqa: E402
 from inference.video.features import random_backbone  # noqa: E402
-from model.errors import UserError  # noqa: E402
 from model.layers.summarizer import CA_SUM  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

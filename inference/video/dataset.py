@@ -1,4 +1,5 @@
-"""--save_h5: the video as one group of a dataset file in the layout of SPEC section 1, to join a training set.
+"""--save_h5: the video as one group of a dataset file in the benchmark layout (docs/method.md, "Data"), to join a
+training set.
 
 Written: features, picks, n_steps, n_frames, change_points, n_frame_per_seg, video_name. Not written, since a new
 video has no annotations: gtscore, gtsummary, user_summary. Training (model/data_loader.py) reads only features, so

@@ -1,8 +1,8 @@
 """Decoding with PyAV: the frames sampled two per second, streamed, plus every frame's timestamp for the outputs.
 
-The benchmark features (SPEC section 1) take every 15th frame of 30 fps videos, i.e. two frames per second. Other
-frame rates are sampled by timestamp: the first frame at or after each multiple of half a second. Frames are numbered
-0, 1, ... in presentation order, as PyAV decodes them. Only the sampled frames are converted to RGB, already
+The benchmark features (docs/method.md, "Data") take every 15th frame of 30 fps videos, i.e. two frames per second.
+Other frame rates are sampled by timestamp: the first frame at or after each multiple of half a second. Frames are
+numbered 0, 1, ... in presentation order, as PyAV decodes them. Only the sampled frames are converted to RGB, already
 resized by libswscale to the backbone's input (ImageNet: shorter side 256, centre crop 224), so a frame costs its
 decoding and nothing more; the whole video is never held in memory (the per-frame timestamps take 8 bytes a frame).
 """
@@ -15,7 +15,7 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from model.errors import UserError
+from common.errors import UserError
 
 SAMPLES_PER_SECOND = 2
 RESIZE, CROP = 256, 224

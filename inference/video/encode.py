@@ -12,8 +12,8 @@ import av
 import numpy as np
 from tqdm import tqdm
 
+from common.errors import UserError
 from inference.video.decode import av_reason, open_video
-from model.errors import UserError
 
 VIDEO_CODEC, PRESET, CRF = "libx264", "veryfast", "20"
 AUDIO_CODEC, AUDIO_BITRATE = "aac", 128_000

@@ -5,7 +5,6 @@ fused with its batch normalisation (the same function, one memory pass fewer), a
 layout, under inference_mode, in batches of a few frames (small batches keep the activations in cache).
 """
 import urllib.error
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,7 +14,8 @@ from torchvision.models import GoogLeNet, GoogLeNet_Weights
 from torchvision.models.googlenet import BasicConv2d
 from tqdm import tqdm
 
-from model.errors import UserError
+from common.errors import UserError
+from model.checkpoints import torch_load
 
 FEATURE_SIZE = 1024
 
@@ -50,14 +50,7 @@ def fuse_batchnorm(module):
 
 def read_backbone_state(path):
     """The state_dict of a local copy of torchvision's GoogLeNet weights (e.g. googlenet-1378be20.pth)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: backbone weights file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch.load raises many types for a file that is not a checkpoint
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{path}: not a PyTorch state_dict ({reason})") from None
+    state = torch_load(path, "backbone weights file")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"{path}: not a GoogLeNet state_dict (expected a dict of tensors)")
     return state

@@ -1,9 +1,9 @@
 """Which shots make the summary: CA-SUM's scores of the sampled frames, the benchmark's frame and shot scores and
-its 0/1 knapsack (evaluation/, SPEC section 4), with the budget set by --summary_ratio."""
+its 0/1 knapsack (evaluation/, docs/method.md "Evaluation"), with the budget set by --summary_ratio."""
 import numpy as np
 
+from common.errors import UserError
 from evaluation.generate_summary import VideoShots
-from model.errors import UserError
 
 
 def select_shots(scores, change_points, n_frames, picks, ratio, video):

@@ -1,4 +1,4 @@
-"""Concentrated attention with frame uniqueness and diversity (SPEC section 2).
+"""Concentrated attention with frame uniqueness and diversity (docs/method.md, "The network"; the paper's Section 3.1).
 
 The attention matrix is kept only on non-overlapping blocks of its main diagonal. Each frame's *uniqueness* is the
 normalised entropy of its attention row; its *diversity* is the attention it pays to dissimilar frames outside its
@@ -11,14 +11,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def block_mask(T, block_size, device=None):
+def block_mask(T: int, block_size: int, device: torch.device | None = None) -> torch.Tensor:
     """Boolean [T, T] mask, True where frames i and j fall in the same block of `block_size` frames."""
     block = torch.arange(T, device=device) // block_size
     return block[:, None] == block[None, :]
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, input_size=1024, output_size=1024, block_size=60):
+    """Self-attention kept on the diagonal blocks of its matrix, with each frame's uniqueness and diversity.
+
+    Args:
+        input_size: the feature width D.
+        output_size: the width H of keys, queries and values.
+        block_size: the size B of the diagonal blocks kept.
+    """
+
+    def __init__(self, input_size: int = 1024, output_size: int = 1024, block_size: int = 60):
         super().__init__()
         self.input_size = input_size
         self.output_size = output_size
@@ -30,7 +38,7 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(output_size + 2, input_size, bias=False)
 
     @staticmethod
-    def uniqueness(energies, attention):
+    def uniqueness(energies: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """Entropy of each softmax row divided by ln(T), then L1-normalised over frames ([T]).
 
         `attention` is softmax(energies), passed in so it is not computed twice. A single frame has nothing to be
@@ -42,14 +50,14 @@ class SelfAttention(nn.Module):
         entropy = -(attention * F.log_softmax(energies, dim=-1)).sum(-1)
         return F.normalize(entropy / math.log(T), p=1, dim=-1)
 
-    def outside_dissimilarity(self, x):
+    def outside_dissimilarity(self, x: torch.Tensor) -> torch.Tensor:
         """Div * (1 - M) ([T, T]): each frame's dissimilarity to the frames outside its block, 0 inside it."""
         unit = F.normalize(x, p=2, dim=1)
         outside = ~block_mask(x.shape[0], self.block_size, x.device)
         return (1 - unit @ unit.t()) * outside.to(x.dtype)
 
     @staticmethod
-    def diversity(div_out, attention):
+    def diversity(div_out: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """Attention-weighted mean dissimilarity of each frame to the frames outside its block ([T]).
 
         `div_out` is outside_dissimilarity's matrix. A row with no weight outside its block (T <= block_size, or a
@@ -60,10 +68,14 @@ class SelfAttention(nn.Module):
         empty = denominator == 0
         return torch.where(empty, torch.zeros_like(numerator), numerator / torch.where(empty, 1.0, denominator))
 
-    def forward(self, x, div_out=None):
-        """x [T, input_size] -> (features [T, input_size], block-diagonal attention [T, T]).
+    def forward(self, x: torch.Tensor, div_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attend over the frames of one video.
 
-        `div_out`: outside_dissimilarity(x), from a caller that keeps it across epochs (it depends on x only).
+        Args:
+            x: frame features [T, input_size].
+            div_out: outside_dissimilarity(x), from a caller that keeps it across epochs (it depends on x only).
+        Returns:
+            (attended features [T, input_size], the block-diagonal attention matrix [T, T]).
         """
         K, Q, V = self.Wk(x), self.Wq(x), self.Wv(x)
         energies = Q @ K.t()

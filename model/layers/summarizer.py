@@ -1,38 +1,50 @@
-"""CA_SUM: concentrated attention followed by a two-layer regressor that outputs frame importance in [0, 1]."""
+"""CA_SUM: concentrated attention followed by a two-layer regressor that outputs frame importance in [0, 1]
+(docs/method.md, "The network"; the paper's Section 3 and Fig. 2)."""
 import torch
 import torch.nn as nn
 
 from model.layers.attention import SelfAttention
-from model.layers.dropout import Dropout
 
 
 class CA_SUM(nn.Module):
-    def __init__(self, input_size=1024, output_size=1024, block_size=60):
+    """Frame importance scores of a video from its frame features.
+
+    Args:
+        input_size: the feature width D (1024 for GoogLeNet pool5).
+        output_size: the width H of the attention's keys, queries and values (D in every experiment).
+        block_size: the size B of the diagonal blocks of the attention matrix that are kept (60).
+    """
+
+    def __init__(self, input_size: int = 1024, output_size: int = 1024, block_size: int = 60):
         super().__init__()
         self.attention = SelfAttention(input_size=input_size, output_size=output_size, block_size=block_size)
         self.linear_1 = nn.Linear(input_size, input_size)
         self.linear_2 = nn.Linear(input_size, 1)
-        self.drop = Dropout(p=0.5)
+        self.drop = nn.Dropout(p=0.5)
         self.norm_y = nn.LayerNorm(input_size, eps=1e-6)
         self.norm_linear = nn.LayerNorm(input_size, eps=1e-6)
 
-    def regress(self, x, attended):
+    def regress(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
         """Residual, dropout, normalisation and the regressor: per-frame scores [T] from x and its attended features."""
         y = self.norm_y(self.drop(x + attended))
         y = self.norm_linear(self.drop(torch.relu(self.linear_1(y))))
         return torch.sigmoid(self.linear_2(y)).view(-1)
 
-    def forward(self, x, div_out=None):
-        """x [T, input_size] -> (scores [1, T], block-diagonal attention [T, T]).
+    def forward(self, x: torch.Tensor, div_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scores of the frames of one video.
 
-        `div_out`: optionally, the video's self.attention.outside_dissimilarity(x), computed once by a caller that
-        scores the same video every epoch.
+        Args:
+            x: frame features [T, input_size].
+            div_out: optionally, self.attention.outside_dissimilarity(x), kept by a caller that scores the same video
+                every epoch (it depends on x only).
+        Returns:
+            (scores [1, T] in [0, 1], the block-diagonal attention matrix [T, T]).
         """
         attended, weights = self.attention(x, div_out)
         return self.regress(x, attended).view(1, -1), weights
 
     @torch.no_grad()
-    def score_frames(self, x, chunk=256, dense_limit=2048):
+    def score_frames(self, x: torch.Tensor, chunk: int = 256, dense_limit: int = 2048) -> torch.Tensor:
         """Scores [T] equal to forward's in eval mode, in O(T * (block_size + chunk)) memory instead of O(T^2).
 
         For long videos: the attention rows are walked `chunk` rows at a time (rounded to whole blocks). Up to

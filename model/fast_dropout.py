@@ -1,4 +1,6 @@
-"""Dropout with torch's own masks, drawn twice as fast: numpy's Mersenne Twister continues torch's CPU generator.
+"""Faster dropout for training on the CPU, with torch's own masks: numpy's Mersenne Twister continues torch's CPU
+generator. Not part of the method: the network (model/layers/) uses a plain nn.Dropout, and training swaps in
+FastDropout with `use_fast_dropout(model)`; the numbers are the same either way, bit for bit.
 
 On the CPU, torch's dropout draws its mask with bernoulli_, a serial loop over the default generator (an MT19937)
 that costs a tenth of a CA-SUM training epoch. The mask is a function of the generator's stream: element k keeps its
@@ -9,7 +11,7 @@ torch's dropout, bit for bit, and training keeps the reference's random stream.
 
 That relies on how this torch build draws bernoulli numbers (some builds use MKL on Intel CPUs instead) and on the
 layout of its generator state, so `numpy_matches_torch()` checks both once, against torch itself; where it does not
-hold, and on the GPU, Dropout is torch's.
+hold, and on the GPU, FastDropout is torch's dropout.
 """
 import functools
 import math
@@ -85,7 +87,7 @@ def numpy_matches_torch():
     return True
 
 
-class Dropout(nn.Dropout):
+class FastDropout(nn.Dropout):
     """nn.Dropout whose CPU masks are drawn through numpy (see the module docstring); the same numbers, faster."""
 
     def forward(self, x):
@@ -96,3 +98,13 @@ class Dropout(nn.Dropout):
         noise, state = bernoulli(x.shape, 1 - self.p, torch.get_rng_state())
         torch.set_rng_state(state)
         return x * noise.div_(1 - self.p)
+
+
+def use_fast_dropout(model: nn.Module) -> nn.Module:
+    """Replace every nn.Dropout module of `model` by a FastDropout of the same p, in place; returns the model."""
+    for name, child in model.named_children():
+        if type(child) is nn.Dropout:
+            setattr(model, name, FastDropout(child.p, child.inplace))
+        else:
+            use_fast_dropout(child)
+    return model

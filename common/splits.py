@@ -1,0 +1,28 @@
+"""The splits file: a JSON list of {"train_keys": [...], "test_keys": [...]} objects (docs/method.md, "Data").
+
+Every command takes the number of splits and each split's videos from this file, so a 3-split or a 50-split file
+works end to end like the paper's 5 splits.
+"""
+from pathlib import Path
+
+from common import fileio
+from common.errors import UserError
+
+Split = dict[str, list[str]]
+
+
+def load_splits(path: Path) -> list[Split]:
+    """The splits of a splits JSON file, validated: a non-empty list of objects whose train_keys and test_keys are
+    non-empty lists of video names. Anything else is a one-line UserError naming the file."""
+    path = Path(path)
+    splits = fileio.read_json(path, "splits file")
+    if not isinstance(splits, list) or not splits:
+        raise UserError(f"{path}: expected a non-empty JSON list of splits")
+    for k, split in enumerate(splits):
+        if not isinstance(split, dict):
+            raise UserError(f"{path}: split {k} is not an object with train_keys and test_keys")
+        for part in ("train_keys", "test_keys"):
+            keys = split.get(part)
+            if not isinstance(keys, list) or not keys or not all(isinstance(key, str) for key in keys):
+                raise UserError(f"{path}: split {k}: {part} must be a non-empty list of video names")
+    return splits

@@ -1,0 +1,60 @@
+"""TensorBoard scalars, written with TensorBoard's own event writer (no torch needed, so evaluation can add its
+per-epoch F-scores to a run's log next to training's `loss_epoch`)."""
+import threading
+import time
+from pathlib import Path
+
+from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+from common.errors import UserError
+from common.fileio import reason
+
+
+class ScalarLog:
+    """A new event file in `log_dir` receiving scalars, flushed after each add.
+
+    `purge_step`: TensorBoard readers drop the events an earlier, interrupted writer logged from that step on (as
+    torch's SummaryWriter(purge_step=...) does). A write error (disk full, read-only folder) is a UserError naming
+    the folder; the writer's thread, which meets it first, is kept from printing its own traceback.
+    """
+
+    def __init__(self, log_dir: Path, purge_step: int | None = None, suffix: str = ""):
+        self.log_dir = Path(log_dir)
+        self._hook = threading.excepthook
+        threading.excepthook = lambda args: None if issubclass(args.exc_type, OSError) else self._hook(args)
+        try:
+            self.writer = EventFileWriter(str(self.log_dir), filename_suffix=suffix)
+            if purge_step is not None:
+                self.writer.add_event(Event(step=purge_step, wall_time=time.time(),
+                                            session_log=SessionLog(status=SessionLog.START)))
+        except OSError as e:
+            threading.excepthook = self._hook
+            raise self.failed(e) from None
+
+    def failed(self, error: OSError) -> UserError:
+        return UserError(f"{self.log_dir}: cannot write the TensorBoard log: {reason(error)}")
+
+    def add(self, tag: str, value: float, step: int) -> None:
+        """Log scalar `tag` = `value` at `step`, flushed to disk at once."""
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+        try:
+            self.writer.add_event(Event(step=step, wall_time=time.time(), summary=summary))
+            self.writer.flush()
+        except OSError as e:
+            raise self.failed(e) from None
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        except OSError as e:
+            raise self.failed(e) from None
+        finally:
+            threading.excepthook = self._hook
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,242 @@
+"""Everything a run keeps on disk besides its scores: checkpoints (plain state_dicts, like the authors' released
+models), the resume state of an interrupted run, and the background thread that writes them while training goes on.
+
+One loader, `torch_load`, reads every file made with torch.save (checkpoints, resume.pt, backbone weights) and turns
+whatever torch raises on a bad file into one line naming it.
+"""
+import functools
+import io
+import math
+import random
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from common import fileio
+from common.errors import UserError
+from model.layers.summarizer import CA_SUM
+
+RESUME_KEYS = ("epoch", "args", "model", "optimizer", "best_loss", "best_epoch", "rng")  # the entries of resume.pt
+# The arguments that determine a run's numbers: resuming with other values would mix two different runs.
+RUN_ARGS = ("video_type", "input_size", "block_size", "init_type", "init_gain", "n_epochs", "batch_size", "seed",
+            "clip", "lr", "l2_req", "reg_factor", "split_index")
+SHOWN_KEYS = 4  # at most this many missing or unexpected keys are named in an error
+GOOGLENET_KEYS = ("conv1.conv.weight", "inception3a.branch1.conv.weight")
+
+
+def torch_load(path: Path, what: str, device: str | torch.device = "cpu", hint: str = "") -> object:
+    """torch.load(path) with weights_only (tensors and plain values), storages mapped to `device` (files saved on a
+    CUDA device load anywhere); a missing or unreadable file is a one-line UserError calling it a `what`, followed
+    by `hint` (what to do about it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: {what} not found")
+    try:
+        with warnings.catch_warnings():  # torch warns about odd pickles before failing on them; the error says it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # the unpickler raises many types on a file that is not a checkpoint
+        first = str(e).strip().splitlines()[0].split(". ")[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{path}: not a PyTorch {what} ({first[:160]}){hint}") from None
+
+
+def torch_bytes(obj: object) -> bytes:
+    """torch.save of `obj` into bytes (the same bytes as in a file: the archive is named alike)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def expected_shapes(input_size: int, output_size: int) -> dict[str, tuple[int, ...]]:
+    """The state_dict layout of CA_SUM (docs/method.md, "The network"): key -> shape."""
+    return {k: tuple(v.shape) for k, v in CA_SUM(input_size, output_size, 1).state_dict().items()}
+
+
+def listed(keys: list[str]) -> str:
+    """The first SHOWN_KEYS keys, and how many more there are."""
+    more = f" and {len(keys) - SHOWN_KEYS} more" if len(keys) > SHOWN_KEYS else ""
+    return ", ".join(keys[:SHOWN_KEYS]) + more
+
+
+def read_state_dict(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """The CA-SUM state_dict of a checkpoint file (or of the model entry of a resume.pt), checked key by key."""
+    state = torch_load(path, "checkpoint", device)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UserError(f"{path}: not a CA-SUM state_dict (expected a dict of tensors)")
+    expected_keys = list(expected_shapes(1, 1))
+    missing = [k for k in expected_keys if k not in state]
+    unexpected = [k for k in state if k not in expected_keys]
+    if all(k in state for k in GOOGLENET_KEYS):
+        raise UserError(f"{path}: this is a GoogLeNet state_dict (the feature backbone), not a CA-SUM checkpoint; "
+                        f"give it as --backbone_weights")
+    if missing or unexpected:
+        parts = ([f"missing keys: {listed(missing)}"] if missing else []) + (
+            [f"unexpected keys: {listed(unexpected)}"] if unexpected else [])
+        raise UserError(f"{path}: not a CA-SUM state_dict ({'; '.join(parts)})")
+    return state
+
+
+def load_model(path: Path, device: str | torch.device = "cpu", block_size: int = 60,
+               input_size: int | None = None) -> CA_SUM:
+    """A CA_SUM in eval mode with the weights of the checkpoint `path`; its sizes are read off the weights.
+
+    Args:
+        path: a state_dict saved with torch.save (the authors' released files or this project's checkpoints).
+        device: where the model goes.
+        block_size: the attention block size the model was trained with (not stored in a state_dict).
+        input_size: the feature width the caller will feed (the dataset's or the backbone's), when known: a
+            checkpoint made for another width is refused with the width it implies.
+    Returns:
+        The model, in eval mode.
+    """
+    state = read_state_dict(path, device)
+    if state["linear_1.weight"].ndim != 2 or state["attention.Wk.weight"].ndim != 2:
+        raise UserError(f"{path}: linear_1.weight {tuple(state['linear_1.weight'].shape)} and attention.Wk.weight "
+                        f"{tuple(state['attention.Wk.weight'].shape)} must be matrices")
+    D, H = state["linear_1.weight"].shape[1], state["attention.Wk.weight"].shape[0]
+    wrong = [f"{k} {tuple(state[k].shape)} (expected {shape})"
+             for k, shape in expected_shapes(D, H).items() if tuple(state[k].shape) != shape]
+    if wrong:
+        raise UserError(f"{path}: inconsistent shapes for a CA-SUM with input_size {D}, output_size {H}: "
+                        f"{'; '.join(wrong[:SHOWN_KEYS])}")
+    for key, value in state.items():
+        if value.layout != torch.strided or not value.is_floating_point():
+            raise UserError(f"{path}: {key} is not a dense floating-point tensor ({value.dtype}, {value.layout})")
+        if not torch.isfinite(value).all():
+            raise UserError(f"{path}: {key} contains NaN or infinite weights")
+    if input_size is not None and D != input_size:
+        raise UserError(f"{path}: the checkpoint implies input_size {D} (output_size {H}), "
+                        f"but the features are {input_size}-d")
+    model = CA_SUM(D, H, block_size).to(device)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+class BackgroundWriter:
+    """Runs batches of write tasks on a worker thread, in order, so that training goes on while files reach the disk.
+
+    submit() first waits for the previous batch, so at most one is pending. The first error of a task is raised
+    again by the next submit() or by wait(); leaving a `with` block waits too (quietly when an exception is already
+    on its way out).
+    """
+
+    def __init__(self):
+        self._thread, self._error = None, None
+
+    def submit(self, tasks: Iterable[Callable[[], None]]) -> None:
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(list(tasks),), name="BackgroundWriter", daemon=True)
+        self._thread.start()
+
+    def _run(self, tasks):
+        try:
+            for task in tasks:
+                task()
+        except BaseException as e:  # handed to the main thread, which raises it
+            self._error = e
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            self.wait()
+        elif self._thread is not None:
+            self._thread.join()
+
+
+def checkpoint_task(save_dir: Path, kind: str, epoch: int, model: torch.nn.Module) -> Callable[[], None]:
+    """A task writing {save_dir}/{kind}_epoch{e}.pt (state_dict, CPU tensors), then removing the previous file of
+    that kind; the weights are serialized now, the file is written when the task runs."""
+    path = Path(save_dir) / f"{kind}_epoch{epoch}.pt"
+    data = torch_bytes({k: v.detach().cpu() for k, v in model.state_dict().items()})
+
+    def write():
+        fileio.write_bytes(path, data)
+        for old in Path(save_dir).glob(f"{kind}_epoch*.pt"):
+            if old != path:
+                old.unlink()
+    return write
+
+
+def rng_state() -> dict:
+    """Every random generator's state, as tensors and plain values (loadable with weights_only=True)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return {"torch": torch.get_rng_state(), "cuda": cuda, "random": random.getstate(),
+            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss)}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    random.setstate(state["random"])
+
+
+class ResumeState:
+    """models/split{k}/resume.pt: everything a killed run needs to continue exactly as if it had never stopped
+    (model, optimizer, the model selection's best loss so far, every random generator), after a given epoch."""
+
+    def __init__(self, config, model: torch.nn.Module, optimizer: torch.optim.Optimizer):
+        self.config, self.model, self.optimizer = config, model, optimizer
+        self.path = config.save_dir / "resume.pt"
+
+    def run_args(self) -> dict:
+        return {k: getattr(self.config, k) for k in RUN_ARGS}
+
+    def save_task(self, epoch: int, best_loss: float | None, best_epoch: int | None) -> Callable[[], None]:
+        """A task writing resume.pt after `epoch`: the state is serialized now, the file written when it runs."""
+        state = {"epoch": epoch, "args": self.run_args(), "model": self.model.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "best_loss": best_loss, "best_epoch": best_epoch,
+                 "rng": rng_state()}
+        return functools.partial(fileio.write_bytes, self.path, torch_bytes(state))
+
+    def load(self) -> tuple[int, float | None, int | None] | None:
+        """Restore the model, optimizer and generators; (epoch, best loss, best epoch), or None without a file."""
+        if not self.path.is_file():
+            return None
+        state = torch_load(self.path, "resume file", self.config.device, "; start over with --overwrite")
+        broken = f"{self.path}: not a resume file of this run ({{}}); start over with --overwrite"
+        if not isinstance(state, dict) or not set(RESUME_KEYS) <= set(state) or not isinstance(state["args"], dict):
+            raise UserError(broken.format(f"expected the entries {', '.join(RESUME_KEYS)}"))
+        epoch, best_loss, best_epoch = state["epoch"], state["best_loss"], state["best_epoch"]
+        if not isinstance(epoch, int) or not 0 <= epoch < self.config.n_epochs:
+            raise UserError(broken.format(f"epoch {epoch!r} is not one of 0..{self.config.n_epochs - 1}"))
+        if not (best_loss is None and best_epoch is None or isinstance(best_loss, float) and math.isfinite(best_loss)
+                and isinstance(best_epoch, int)):
+            raise UserError(broken.format(f"best loss {best_loss!r} at epoch {best_epoch!r}"))
+        changed = [f"--{k} {state['args'].get(k)} (now {v})" for k, v in self.run_args().items()
+                   if state["args"].get(k) != v]
+        if changed:
+            raise UserError(f"{self.path}: the run was started with other arguments: {', '.join(changed)}; "
+                            f"resume with the same ones, or start over with --overwrite")
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            set_rng_state(state["rng"])
+        except (AttributeError, IndexError, KeyError, RuntimeError, TypeError, ValueError) as e:
+            raise UserError(broken.format(" ".join(str(e).split()) or type(e).__name__))
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            raise UserError(broken.format("NaN or infinite weights"))
+        for param, moments in self.optimizer.state.items():
+            if any(torch.is_tensor(m) and (m.ndim and m.shape != param.shape or not torch.isfinite(m).all())
+                   for m in moments.values()):
+                raise UserError(broken.format("optimizer state of other shapes than the model's, or not finite"))
+        return epoch, best_loss, best_epoch
