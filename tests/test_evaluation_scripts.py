@@ -17,7 +17,9 @@ from evaluation.evaluation_metrics import evaluate_summary
 from evaluation.experiment import find_runs
 from evaluation.generate_summary import generate_summary
 from evaluation.report import choose
+from evaluation.scalars import export_scalars
 from tests.golden_inputs import GOLDEN
+from tests.helpers import write_events, write_score_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGMAS = ["0.5", "0.6", "0.7", "0.8", "0.9"]
@@ -39,11 +41,9 @@ def n_steps(h5_path):
 
 def write_scores(results, dataset, keys, n_steps, epochs, recipes, seed):
     """Score files {dataset}_{e}.json for e in epochs; some epochs take few distinct values (ties)."""
-    results.mkdir(parents=True, exist_ok=True)
-    for e in epochs:
-        scores = {key: recipes.scores(n_steps[key], seed + 100 * (e + 1) + k, ties=e % 3 == 0).tolist()
-                  for k, key in enumerate(keys)}
-        (results / f"{dataset}_{e}.json").write_text(json.dumps(scores))
+    write_score_files(results, dataset, {
+        e: {key: recipes.scores(n_steps[key], seed + 100 * (e + 1) + k, ties=e % 3 == 0).tolist()
+            for k, key in enumerate(keys)} for e in epochs})
 
 
 def one_at_a_time(results, dataset, h5_path, epochs, eval_method):
@@ -134,14 +134,6 @@ def test_h5_missing_fields(tmp_path, h5_path, recipes, n_steps):
     assert fscores_error(results, broken) == f"{broken}: video_2: no 'change_points' dataset"
 
 
-def write_events(log_dir, losses):
-    from torch.utils.tensorboard import SummaryWriter
-    with SummaryWriter(str(log_dir)) as writer:
-        for step, loss in enumerate(losses):
-            writer.add_scalar("loss_epoch", loss, step)
-            writer.add_scalar("other", 2 * loss, step)
-
-
 def test_export_tensorboard_log(tmp_path, capsys):
     log_dir = tmp_path / "logs" / "split0"
     losses = [0.3, 0.123456789, 0.05]
@@ -161,14 +153,12 @@ def test_export_tensorboard_log(tmp_path, capsys):
 
 def test_export_errors(tmp_path):
     with pytest.raises(UserError, match=f"{tmp_path / 'none'}: log folder not found"):
-        export_tensorboard_log.export_scalars(tmp_path / "none")
+        export_scalars(tmp_path / "none")
     with pytest.raises(UserError, match=f"{tmp_path}: no TensorBoard event files"):
-        export_tensorboard_log.export_scalars(tmp_path)
-    from torch.utils.tensorboard import SummaryWriter
-    with SummaryWriter(str(tmp_path / "other")) as writer:
-        writer.add_scalar("loss", 1.0, 0)
+        export_scalars(tmp_path)
+    write_events(tmp_path / "other", [1.0], tag="loss")
     with pytest.raises(UserError, match="the TensorBoard events have no 'loss_epoch' scalar"):
-        export_tensorboard_log.export_scalars(tmp_path / "other")
+        export_scalars(tmp_path / "other")
 
 
 @pytest.fixture(scope="module")

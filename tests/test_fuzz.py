@@ -27,8 +27,8 @@ from inference import inference
 from model import main as train_main
 from tests import fuzz_mutations as fm
 from tests import tiny_experiment as tiny
-from tests.helpers import run_script
-from tests.tiny_experiment import KEYS, N_EPOCHS, N_FRAMES, D, T, write_events
+from tests.helpers import run_script, write_events
+from tests.tiny_experiment import KEYS, N_EPOCHS, N_FRAMES, D, T
 
 TARGET = "video_5"  # the video the h5 mutations touch: a test video of split 0, trained on in the other splits
 TIMEOUT = 30  # seconds for one in-process case: a hang fails the case instead of the whole suite

@@ -7,9 +7,7 @@ TensorBoard events) fail with ENOSPC, EROFS or EACCES, and the TensorBoard write
 portable, and it works as root, which chmod does not stop. The real thing (a full tmpfs, a read-only mount) gives the
 same messages; tests/test_fuzz.py and this file were checked against both by hand.
 """
-import contextlib
 import errno
-import io
 import os
 import shutil
 import signal
@@ -23,13 +21,12 @@ import pytest
 import torch
 
 from common import fileio
-from common.errors import run_cli
 from data import make_dataset
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
 from inference import inference
 from model import main as train_main
 from tests import tiny_experiment as tiny
-from tests.helpers import REPO
+from tests.helpers import REPO, run_main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -50,14 +47,8 @@ def leftovers(root):
 
 def run(main, *argv):
     """main(argv) as the command line runs it: (exit status, stderr)."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            run_cli(lambda: main([str(a) for a in argv]))
-            status = 0
-        except SystemExit as e:
-            status = e.code
-    return status, err.getvalue()
+    done = run_main(main, *argv)
+    return done.returncode, done.stderr
 
 
 def chain_argv(exp, inputs, workers=1):

@@ -5,9 +5,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from common.errors import run_cli
 from model.main import main
-from tests.helpers import REPO, assert_user_error, run_script, tiny_video, write_h5
+from tests.helpers import REPO, assert_user_error, run_main, run_script, tiny_video, write_h5
 
 KEYS = [f"video_{i}" for i in range(1, 6)]
 
@@ -28,16 +27,9 @@ def train_args(tmp_path, h5, splits, *args):
 
 
 @pytest.fixture
-def train(capsys):
-    """model/main.py run in this process (fast); returns what the command line would: exit status and stderr."""
-    def run(tmp_path, h5, splits, *args):
-        try:
-            run_cli(lambda: main(train_args(tmp_path, h5, splits, *args)))
-            status = 0
-        except SystemExit as e:
-            status = e.code
-        return subprocess.CompletedProcess([], status, "", capsys.readouterr().err)
-    return run
+def train():
+    """model/main.py run in this process (fast); returns what the command line would."""
+    return lambda tmp_path, h5, splits, *args: run_main(main, *train_args(tmp_path, h5, splits, *args))
 
 
 def test_valid_inputs_train_from_the_command_line(tmp_path, dataset):

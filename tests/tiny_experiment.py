@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from model.layers.summarizer import CA_SUM
-from tests.helpers import tiny_video, write_h5
+from tests.helpers import tiny_video, write_events, write_h5, write_score_files
 
 KEYS = [f"video_{i}" for i in range(1, 6)]
 T, D, N_FRAMES, N_EPOCHS = 20, 8, 300, 3
@@ -32,20 +32,11 @@ def video(seed):
     return fields
 
 
-def write_events(log_dir, losses):
-    """TensorBoard events of a run's loss_epoch scalar, one per epoch."""
-    from torch.utils.tensorboard import SummaryWriter
-    with SummaryWriter(str(log_dir)) as writer:
-        for step, loss in enumerate(losses):
-            writer.add_scalar("loss_epoch", loss, step)
-
-
 def write_scores(results, test_key, sigma, rng, shift=0.0):
     """Score files TVSum_{-1..N_EPOCHS-1}.json of one run, drifting from 0.5 towards sigma (plus `shift`)."""
-    results.mkdir(parents=True, exist_ok=True)
-    for epoch in range(-1, N_EPOCHS):
-        scores = np.clip(0.5 + shift + 0.1 * (epoch + 1) * (float(sigma) - 0.5) + 0.2 * rng.random(T), 0, 1)
-        (results / f"TVSum_{epoch}.json").write_text(json.dumps({test_key: scores.astype(np.float32).tolist()}))
+    write_score_files(results, "TVSum", {
+        epoch: {test_key: np.clip(0.5 + shift + 0.1 * (epoch + 1) * (float(sigma) - 0.5) + 0.2 * rng.random(T), 0, 1)
+                .astype(np.float32).tolist()} for epoch in range(-1, N_EPOCHS)})
 
 
 def build(root):
