@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Train CA-SUM on the 5 SumMe splits for sigma = 0.5..0.9 with the paper's settings (400 epochs, batch 20).
+# Train CA-SUM on every SumMe split of the splits file (the paper's 5 by default) for sigma = 0.5..0.9 with the
+# paper's settings (400 epochs, batch 20), one python model/main.py run each:
 #   bash run_summe_splits.sh [--demo] [any model/main.py argument, e.g. --exp_dir Summaries/exp2 --device cpu]
 # Sequential and resumable by default (run it again to finish an interrupted grid); also --jobs N (N runs at once),
-# --slurm [--sbatch "OPTIONS"] (a SLURM job array and a dependent evaluation job), --print_grid (one command per run),
-# --seeds S1,S2,... (one experiment per seed in {exp_dir}/seed{S}/), --threads T; see python experiments/run_splits.py -h.
+# --slurm [--sbatch="OPTIONS"] (a SLURM job array and a dependent evaluation job), --print_grid (one command per run),
+# --seeds S1,S2,... (one experiment per seed in {exp_dir}/seed{S}/), --threads T; docs/cluster.md, or
+# python experiments/run_splits.py -h. --demo trains and evaluates a small generated SumMe-shaped dataset.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exec python "$root/experiments/run_splits.py" --video_type SumMe --batch_size 20 "$@"

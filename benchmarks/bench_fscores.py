@@ -1,6 +1,6 @@
 """Time compute_fscores.py on a TVSum-sized run against a plain per-file pure-Python pass, and check they agree.
 
-The run: 10 test videos with real TVSum frame counts (read from ydata-anno.rar with our annotation loader), generated
+The run: 10 test videos with real TVSum frame counts (data/make_dataset.py's TVSUM_FRAMES), generated
 shot boundaries (20..160 frames) and user summaries (20 users, about 15% of the frames each), one score every 15
 frames, and 401 score files (epochs -1..399). The baseline does what the authors' script does: for every score file
 it opens the h5 and reads the videos again, fills the knapsack table cell by cell in Python lists, and computes the
@@ -10,7 +10,7 @@ Usage: python benchmarks/bench_fscores.py [--anno PATH] [--epochs 400] [--baseli
 With --baseline_files N the baseline is timed on the first N score files only and its time scaled to all of them
 (printed as an estimate); its F-scores are compared with ours on those files.
 
-With --paper it also times the whole evaluation of the paper, `sh evaluation/choose_best_model.sh` on two finished
+With --paper it also times the whole evaluation of the paper, `bash evaluation/choose_best_model.sh` on two finished
 experiments (5 sigmas x 5 splits x 401 epochs each, with TensorBoard logs): TVSum (the 50 real frame counts and the
 paper's splits) and a SumMe-sized one (25 videos of 950..9,721 frames, 5 test videos per split). It writes about
 1.3 GB of score files to a temporary folder.
@@ -31,16 +31,18 @@ import h5py
 import numpy as np
 
 from common.paths import REPO_ROOT
-from evaluation.annotations import load_tvsum_annotations
+from common.tblog import ScalarLog
+from data.make_dataset import TVSUM_FRAMES
 
 VIDEOS = [f"video_{k}" for k in range(1, 51, 5)]  # 10 videos spread over the dataset
 N_USERS = 20
 SIGMAS = ["0.5", "0.6", "0.7", "0.8", "0.9"]
 
 
-def default_anno():
-    local = REPO_ROOT / "data" / "TVSum" / "ydata-anno.rar"
-    return local if local.is_file() else REPO_ROOT.parent / "shared" / "data" / "TVSum" / "ydata-anno.rar"
+def default_file(relative):
+    """A dataset file from data/, or from a shared/data folder beside the checkout."""
+    local = REPO_ROOT / "data" / relative
+    return local if local.is_file() else REPO_ROOT.parent / "shared" / "data" / relative
 
 
 def make_shots(n_frames, rng):
@@ -108,17 +110,15 @@ def build_run(folder, frame_counts, n_epochs, seed=0):
 
 def build_experiment(root, dataset, frame_counts, splits, n_epochs, seed):
     """A finished experiment (TensorBoard logs and score files of every sigma and split) and its h5."""
-    from torch.utils.tensorboard import SummaryWriter
-
     rng = np.random.default_rng(seed)
     h5_path = root / f"{dataset}.h5"
     n_steps = write_h5(h5_path, frame_counts, rng)
     for sigma in SIGMAS:
         for k, split in enumerate(splits):
             base = root / "exp" / f"reg{sigma}" / dataset
-            with SummaryWriter(str(base / "logs" / f"split{k}")) as writer:
+            with ScalarLog(base / "logs" / f"split{k}") as log:
                 for epoch, loss in enumerate(0.3 * np.exp(-np.arange(n_epochs) / 50) + 0.01 * rng.random(n_epochs)):
-                    writer.add_scalar("loss_epoch", loss, epoch)
+                    log.add("loss_epoch", loss, epoch)
             write_scores(base / "results" / f"split{k}", dataset, {key: n_steps[key] for key in split["test_keys"]},
                          n_epochs, rng)
     return root / "exp", h5_path
@@ -126,9 +126,7 @@ def build_experiment(root, dataset, frame_counts, splits, n_epochs, seed):
 
 def time_paper(anno, frame_counts, n_epochs):
     """Seconds of choose_best_model.sh on a TVSum and a SumMe-sized experiment: {dataset: seconds}."""
-    splits_file = REPO_ROOT / "data" / "splits" / "tvsum_splits.json"
-    if not splits_file.is_file():
-        splits_file = REPO_ROOT.parent / "shared" / "data" / "splits" / "tvsum_splits.json"
+    splits_file = default_file("splits/tvsum_splits.json")
     rng = np.random.default_rng(1)
     summe_counts = {f"video_{k}": int(n) for k, n in enumerate(rng.integers(950, 9722, 25), start=1)}
     summe_splits = []
@@ -142,8 +140,11 @@ def time_paper(anno, frame_counts, n_epochs):
     for dataset, (counts, splits, eval_method) in setups.items():
         with tempfile.TemporaryDirectory() as tmp:
             exp, h5_path = build_experiment(Path(tmp), dataset, counts, splits, n_epochs, seed=len(dataset))
-            command = ["sh", str(REPO_ROOT / "evaluation" / "choose_best_model.sh"), str(exp), dataset, eval_method,
-                       "--dataset_file", str(h5_path), "--anno", str(anno)]
+            splits_path = Path(tmp) / "splits.json"
+            splits_path.write_text(json.dumps(splits))
+            command = ["bash", str(REPO_ROOT / "evaluation" / "choose_best_model.sh"), str(exp), dataset,
+                       eval_method, "--dataset_file", str(h5_path), "--splits_file", str(splits_path),
+                       "--anno", str(anno)]
             start = time.perf_counter()
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHON=sys.executable))
             seconds[dataset] = time.perf_counter() - start
@@ -207,14 +208,15 @@ def baseline(results, h5_path, n_files):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--anno", type=Path, default=default_anno(), help="ydata-anno.rar or ydata-anno.tsv")
+    parser.add_argument("--anno", type=Path, default=default_file("TVSum/ydata-anno.rar"),
+                        help="ydata-anno.rar or ydata-anno.tsv (for --paper)")
     parser.add_argument("--epochs", type=int, default=400, help="training epochs of the run (files: epochs + 1)")
     parser.add_argument("--baseline_files", type=int, default=None,
                         help="time the baseline on this many files only and scale (default: all files)")
     parser.add_argument("--paper", action="store_true",
                         help="also time the whole paper's evaluation (2 datasets x 25 runs) with choose_best_model.sh")
     args = parser.parse_args()
-    frame_counts = {key: users.shape[1] for key, users in load_tvsum_annotations(args.anno).items()}
+    frame_counts = {f"video_{k}": n for k, n in enumerate(TVSUM_FRAMES, start=1)}
     n_files = args.epochs + 1
     with tempfile.TemporaryDirectory() as tmp:
         h5_path, results = build_run(Path(tmp), frame_counts, args.epochs)

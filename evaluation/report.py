@@ -89,10 +89,10 @@ def choose(grid: Grid, annotations=None, anno_path=None) -> tuple[dict, list[str
         lines.append(f"note: {len(short_runs)} of the {len(grid.runs)} runs have {START_EPOCH} epochs or fewer (e.g. "
                      f"{short_runs[0]}): their epoch is the argmin of the loss over all their epochs, where the "
                      f"protocol takes epochs {START_EPOCH}..{LAST_EPOCH - 1}")
-    lines += [f"Improvement over the untrained model (rows: \u03c3 = {', '.join(map(str, grid.sigmas))}; "
+    lines += ["The authors' report (its `epoch:` is the chosen training epoch + 1; everywhere else, epochs count from "
+              "0 as in the file names):",
+              f"Improvement over the untrained model (rows: \u03c3 = {', '.join(map(str, grid.sigmas))}; "
               f"columns: splits 0..{grid.n_splits - 1}; values above {MAX_IMPROVEMENT} set to 0):",
-              "The authors' report follows; its `epoch:` is the chosen training epoch + 1 (everywhere else, epochs "
-              "count from 0 as in the file names):",
               str(improvements)]
     splits, best_lines = [], []
     f1s, rhos, taus, best_f1s = [], [], [], []

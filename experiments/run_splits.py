@@ -29,11 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common.cli import positive
 from common.datasets import DATASET_NAMES, DATASETS, SIGMAS
 from common.errors import run_cli
-from common.paths import DEMO_EXP_DIR
+from experiments import demo
 from experiments.grid import check_inputs, check_lengths, command_line, evaluation_command, grid, passthrough_paths
 from experiments.local import cpu_count, run_parallel, run_sequential, thread_env
 
-DEMO_EPOCHS = 30  # enough for the selection window from epoch 20 to apply
 PAPER_EPOCHS = 400
 INTERRUPTED = "interrupted: run the same command again to continue (finished runs are skipped)"
 
@@ -54,21 +53,12 @@ def print_lines(lines) -> None:
     print("\n".join(lines), flush=True)
 
 
-def make_demo_data(video_type: str) -> tuple[list[str], Path | None]:
-    """The demo's dataset (generated once) as model/main.py arguments, and its annotations (TVSum) or None."""
-    from data.make_dataset import demo_files, make_demo
-    h5, splits, anno = demo_files(video_type)
-    if not all(path.is_file() for path in (h5, splits, anno) if path is not None):
-        make_demo(video_type)
-    return ["--dataset_file", str(h5), "--splits_file", str(splits), "--exp_dir", str(DEMO_EXP_DIR)], anno
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python experiments/run_splits.py", description=__doc__.splitlines()[0],
                                 allow_abbrev=False, epilog="Any other argument is passed to model/main.py.")
     p.add_argument("--video_type", required=True, choices=DATASET_NAMES)
     p.add_argument("--batch_size", type=int, default=None, help="default: the paper's, 20 for SumMe, 40 for TVSum")
-    p.add_argument("--n_epochs", type=int, default=None, help=f"default: {PAPER_EPOCHS}, or {DEMO_EPOCHS} with --demo")
+    p.add_argument("--n_epochs", type=int, default=None, help=f"default: {PAPER_EPOCHS}, or {demo.EPOCHS} with --demo")
     p.add_argument("--demo", action="store_true", help="train and evaluate on a small generated dataset")
     p.add_argument("--seeds", type=seed_list, default=None,
                    help="comma-separated seeds: the grid once per seed, seed S into {exp_dir}/seed{S}/")
@@ -98,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.sbatch and not args.slurm:
         p.error("--sbatch goes with --slurm")
     dataset = DATASETS[args.video_type]
-    n_epochs = args.n_epochs or (DEMO_EPOCHS if args.demo else PAPER_EPOCHS)
+    n_epochs = args.n_epochs or (demo.EPOCHS if args.demo else PAPER_EPOCHS)
     batch_size = args.batch_size or dataset.batch_size
     anno = args.anno
     if args.demo:
-        demo_args, demo_anno = make_demo_data(args.video_type)
+        demo_args, demo_anno, batch_size = demo.prepare(args.video_type, batch_size)
         extra = demo_args + extra
         anno = anno or demo_anno
     dataset_file, splits_file, exp_dir = passthrough_paths(extra, args.video_type)
@@ -131,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run_sequential(todo, thread_env(threads))
     if args.demo:
-        return subprocess.call(evaluation)
+        status = subprocess.call(evaluation)
+        if status == 0:
+            print(demo.epilogue(exp_dir, args.video_type, demo_args))
+        return status
     print(f"all runs finished; evaluate them with: {shlex.join(evaluation)}")
     return 0
 

@@ -1,0 +1,38 @@
+"""The split scripts' --demo, shrunk to a few tiny runs: generated data of the dataset's shape, the grid, the
+evaluation (with generated annotations for TVSum) and the explanation after the table."""
+import json
+
+import pytest
+
+from data import make_dataset
+from experiments import demo, run_splits
+from tests.helpers import run_main
+
+
+@pytest.fixture
+def tiny_demo(tmp_path, monkeypatch):
+    """The demo with 6 videos of 16-d features and one split, in tmp_path."""
+    monkeypatch.setattr(make_dataset, "DEMO_DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(demo, "DEMO_EXP_DIR", tmp_path / "exp")
+    monkeypatch.setitem(make_dataset.DEMO, "SumMe", {"kind": "summe", "videos": 6, "input_size": 16, "splits": 1})
+    monkeypatch.setitem(make_dataset.DEMO, "TVSum", {"kind": "tvsum", "videos": 6, "input_size": 16, "splits": 1})
+    return tmp_path
+
+
+@pytest.mark.parametrize("dataset", ["SumMe", "TVSum"])
+def test_demo_trains_evaluates_and_explains(tiny_demo, dataset):
+    done = run_main(run_splits.main, "--video_type", dataset, "--batch_size", 40, "--demo", "--n_epochs", 2,
+                    "--threads", 1)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tiny_demo / "exp" / f"{dataset}_best_models.json").read_text())
+    assert [split["split"] for split in report["splits"]] == [0]
+    assert (report["rho"] is not None) == (dataset == "TVSum")  # the generated annotations reached the evaluation
+    assert (tiny_demo / "data" / dataset / "demo_dataset.h5").is_file()
+    assert "What the demo printed" in done.stdout and f"{tiny_demo / 'exp'}/ (" in done.stdout
+    assert "10 checkpoints" in done.stdout  # 5 sigmas x (selected + last)
+    assert f"python inference/inference.py --dataset {dataset} --model_dir {tiny_demo / 'exp'}/reg0.6" in done.stdout
+
+
+def test_demo_batch_is_at_most_the_training_set(tiny_demo):
+    args, anno, batch = demo.prepare("TVSum", 40)
+    assert batch == 4 and anno.is_file() and args[args.index("--input_size") + 1] == "16"
