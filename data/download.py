@@ -203,11 +203,18 @@ def fetch(item, url, dest, timeout):
     """Download `item` from `url` into its place under `dest`, via `<file>.part`, and check its checksum."""
     target = dest / item.path
     part = target.with_name(target.name + ".part")
+    created = [folder for folder in [target.parent, *target.parent.parents] if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"{target.parent}: cannot create folder: {e.strerror}") from None
-    download(url, part, timeout)
+    try:
+        download(url, part, timeout)
+    except UserError:
+        for folder in created:  # innermost first: a failed first download leaves no empty folder behind
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     digest = file_sha256(part)
     if item.sha256 is not None and digest != item.sha256:
         part.unlink()

@@ -6,17 +6,21 @@ that video together (all the epochs of a run), with bit-identical results.
 """
 import numpy as np
 
+from common.datasets import SUMMARY_RATIO
 from evaluation.knapsack_dp import knapsack_batch
-
-SUMMARY_FRACTION = 0.15  # the summary may hold at most 15% of the video's frames
 
 
 class VideoShots:
     """The parts of one video a summary depends on, besides the scores: frames, shots and capacity."""
 
-    def __init__(self, shot_bound, n_frames, positions, ratio=SUMMARY_FRACTION):
-        """`shot_bound` [n_shots, 2] first and last frame of each shot; `positions` the frame index of each score;
-        `ratio` the share of the frames a summary may hold (the protocol's 0.15 by default)."""
+    def __init__(self, shot_bound: np.ndarray, n_frames: int, positions: np.ndarray, ratio: float = SUMMARY_RATIO):
+        """
+        Args:
+            shot_bound: [n_shots, 2] first and last frame (inclusive) of each shot.
+            n_frames: frames of the video.
+            positions: the frame index of each score (the picks).
+            ratio: the share of the frames a summary may hold (the protocol's 0.15 by default).
+        """
         shot_bound = np.asarray(shot_bound)
         if shot_bound.ndim != 2 or shot_bound.shape[1] != 2 or len(shot_bound) == 0:
             raise ValueError(f"shot boundaries must be a non-empty [n_shots, 2] array, got shape {shot_bound.shape}")
@@ -51,7 +55,7 @@ class VideoShots:
         self.segment_start = np.searchsorted(self.segment_edges, first)
         self.segment_stop = np.searchsorted(self.segment_edges, stop)
 
-    def shot_scores(self, scores):
+    def shot_scores(self, scores: np.ndarray) -> np.ndarray:
         """Shot scores [B, n_shots] (float64 holding the float32 means) of score vectors `scores` [B, n_scores].
 
         Score i covers frames [positions[i], positions[i+1]); a range with no score (i == n_scores) gets 0.
@@ -69,11 +73,11 @@ class VideoShots:
             out[:, k] = frames[:, a:b + 1].mean(axis=1)  # float32 pairwise mean, row by row as the 1-D call
         return out
 
-    def select(self, scores):
+    def select(self, scores: np.ndarray) -> np.ndarray:
         """Selected-shot mask [B, n_shots] of score vectors `scores` [B, n_scores]."""
         return knapsack_batch(self.capacity, self.lengths, self.shot_scores(scores))
 
-    def summaries(self, selected):
+    def summaries(self, selected: np.ndarray) -> np.ndarray:
         """Binary summaries [B, last frame of last shot + 1] (int8) from selected-shot masks [B, n_shots]."""
         selected = np.asarray(selected, dtype=bool)
         out = np.zeros((len(selected), self.summary_length), dtype=np.int8)
@@ -82,9 +86,19 @@ class VideoShots:
         return out
 
 
-def generate_summary(all_shot_bound, all_scores, all_nframes, all_positions, ratio=SUMMARY_FRACTION):
-    """One binary summary (int8 frame vector) per video, as the reference's function of the same name; `ratio` is
-    the share of the frames a summary may hold."""
+def generate_summary(all_shot_bound: list[np.ndarray], all_scores: list[np.ndarray], all_nframes: list[int],
+                     all_positions: list[np.ndarray], ratio: float = SUMMARY_RATIO) -> list[np.ndarray]:
+    """One binary summary per video, as the authors' function of the same name computes it.
+
+    Args:
+        all_shot_bound: per video, [n_shots, 2] first and last frame of each shot (change_points).
+        all_scores: per video, the n_steps predicted scores.
+        all_nframes: per video, its number of frames.
+        all_positions: per video, the frame index of each score (picks).
+        ratio: the share of the frames a summary may hold.
+    Returns:
+        Per video, an int8 vector over frames 0 .. last frame of the last shot, 1 on the selected shots.
+    """
     summaries = []
     for shot_bound, scores, n_frames, positions in zip(all_shot_bound, all_scores, all_nframes, all_positions):
         video = VideoShots(shot_bound, n_frames, positions, ratio)

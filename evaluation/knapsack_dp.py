@@ -22,16 +22,29 @@ import numpy as np
 CHUNK_CELLS = 1 << 16  # value-row cells processed together: keeps the working rows in the CPU cache
 
 
-def knapsack(capacity, lengths, values):
-    """Indices of the selected items (ascending) for one value vector; `values` are the items' float values."""
+def knapsack(capacity: int, lengths: list[int], values: list[float]) -> list[int]:
+    """The 0/1 knapsack of one value vector.
+
+    Args:
+        capacity: the budget (frames).
+        lengths: each item's (shot's) length, positive integers.
+        values: each item's value (shot score).
+    Returns:
+        The indices of the selected items, ascending, exactly as the textbook recurrence selects them.
+    """
     selected = knapsack_batch(capacity, lengths, np.asarray(values, dtype=np.float64)[None, :])[0]
     return np.flatnonzero(selected).tolist()
 
 
-def knapsack_batch(capacity, lengths, values):
-    """Selected-item mask [B, n] for B value vectors `values` [B, n] sharing the item `lengths` [n] and `capacity`.
+def knapsack_batch(capacity: int, lengths: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The 0/1 knapsack of many value vectors sharing their items' lengths and the capacity.
 
-    Lengths must be positive integers and values finite (the reference's results are undefined otherwise).
+    Args:
+        capacity: the budget.
+        lengths: [n] positive integer lengths.
+        values: [B, n] finite values (the reference's results are undefined otherwise).
+    Returns:
+        The selected-item mask [B, n].
     """
     capacity = int(capacity)
     lengths = np.asarray(lengths, dtype=np.int64)

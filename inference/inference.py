@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         averages[name] = mean([v for v in values if v is not None])
         report[name] = finite(averages[name])
     missing = len(splits) - len(checkpoints) if args.split_index is None else 0
-    unfinished = f" ({missing} of the {len(splits)} splits have no finished run)" if missing else ""
+    unfinished = f" (no finished run for {missing} of the {len(splits)} splits)" if missing else ""
     average = f"Average over {len(checkpoints)} split{'s' * (len(checkpoints) > 1)}{unfinished}: " \
               f"F-score {averages['f_score']:.2f}%"
     if with_corr:

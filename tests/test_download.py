@@ -330,4 +330,4 @@ def test_cli_reports_http_404_in_one_line_and_exits_non_zero(server, tmp_path):
                            "--mirror", server.url + "/", *TIMEOUT], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr == f"error: {server.url}/summe_splits.json: HTTP 404 Not Found\n"
-    assert list(tmp_path.rglob("*.part")) == []
+    assert list(tmp_path.rglob("*")) == []  # no .part file, and no empty data/splits/ folder

@@ -301,3 +301,13 @@ def test_chain_usage():
                             env=dict(os.environ, PYTHON=sys.executable))
     assert helped.returncode == 0 and helped.stdout.startswith("usage: bash evaluation/choose_best_model.sh")
     assert "--splits_file" in helped.stdout and "--workers" in helped.stdout
+
+
+def test_a_reader_that_stops_early_is_not_an_error(recipes, h5_path, n_steps, tmp_path):
+    results = tmp_path / "results"
+    write_scores(results, "SumMe", ["video_2"], n_steps, range(-1, 300), recipes, 7)
+    command = (f"{sys.executable} {REPO}/evaluation/compute_fscores.py --path {results} --dataset SumMe --eval max "
+               f"--dataset_file {h5_path} | head -1")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
+    assert done.stdout.startswith("[epoch -1] f_score: ") and done.stdout.count("\n") == 1
+    assert done.stderr == ""

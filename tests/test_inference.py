@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from common.errors import UserError
 from evaluation.annotations import load_tvsum_annotations
 from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import generate_summary
@@ -170,3 +171,36 @@ def test_load_model_maps_cuda_checkpoints_to_the_cpu(tmp_path):
     model = load_model(tmp_path / "m.pkl", "cpu")
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
     assert not model.training
+
+
+def test_a_backbone_or_foreign_state_dict_as_checkpoint_is_one_short_line(tmp_path):
+    import torchvision
+    backbone = tmp_path / "googlenet.pth"
+    torch.save(torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), backbone)
+    with pytest.raises(UserError, match="this is a GoogLeNet state_dict \\(the feature backbone\\), not a CA-SUM "
+                                        "checkpoint; give it as --backbone_weights"):
+        load_model(backbone)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({f"layer{i}.weight": torch.zeros(1) for i in range(500)}, foreign)
+    with pytest.raises(UserError) as error:
+        load_model(foreign)
+    message = str(error.value)
+    assert len(message) < 400 and "unexpected keys: layer0.weight, layer1.weight, layer2.weight, layer3.weight and " \
+                                  "496 more" in message
+
+
+def test_own_training_with_one_finished_split(tmp_path, summe):
+    h5, splits, states = summe
+    folder = tmp_path / "exp" / "reg0.6" / "SumMe" / "models" / "split1"
+    folder.mkdir(parents=True)
+    torch.save(states[1], folder / "selected_epoch3.pt")
+    result = run_script("inference/inference.py", "--model_dir", tmp_path / "exp" / "reg0.6", "--dataset_file", h5,
+                        "--splits_file", splits)
+    assert result.returncode == 0, result.stderr
+    f = expected_f_scores(h5, splits, states, "max")[1]
+    assert result.stdout.splitlines() == [f"CA-SUM model trained for split: 1 achieved an F-score: {f:.2f}%",
+                                          f"Average over 1 split (no finished run for 1 of the 2 splits): "
+                                          f"F-score {f:.2f}%"]
+    missing = run_script("inference/inference.py", "--model_dir", tmp_path / "exp" / "reg0.6", "--dataset_file", h5,
+                         "--splits_file", splits, "--split_index", 0)
+    assert_user_error(missing, f"{folder.parent / 'split0'}: no selected_epoch*.pt")

@@ -85,3 +85,17 @@ def test_resume_refuses_other_arguments_and_overwrite_starts_over(inputs, tmp_pa
     assert sorted(p.name for p in results.iterdir()) == ["SumMe_-1.json", "SumMe_0.json", "SumMe_1.json"]
     other_length = run_script("model/main.py", *inputs, "--exp_dir", exp, "--resume")
     assert other_length.returncode == 2 and "finished run of another length" in other_length.stderr
+
+
+def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
+    marker = tmp_path / "exp" / "reg0.6" / "SumMe" / "results" / "split0" / "SumMe_0.json"
+    process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *inputs, "--exp_dir",
+                                str(tmp_path / "exp")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == ("interrupted: run the same command with --resume to continue from the "
+                                            "last saved epoch")

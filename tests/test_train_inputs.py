@@ -50,6 +50,7 @@ def test_valid_inputs_train_from_the_command_line(tmp_path, dataset):
     (["--lr", "-1"], "lr must satisfy 0 < lr"),
     (["--verbose", "maybe"], "boolean value expected"),
     (["--device", "tpu"], "invalid choice: 'tpu'"),
+    (["--video_type", "Summe"], "invalid choice: 'Summe'"),
 ])
 def test_bad_arguments_are_rejected_by_argparse(train, tmp_path, dataset, args, message):
     result = train(tmp_path, *dataset, *args)
@@ -85,7 +86,9 @@ def test_bad_features_name_the_file_and_video(train, tmp_path, dataset, case):
 
 def test_missing_or_foreign_files(train, tmp_path, dataset):
     h5, splits = dataset
-    assert_user_error(train(tmp_path, tmp_path / "nope.h5", splits), "nope.h5: dataset file not found")
+    missing = train(tmp_path, tmp_path / "nope.h5", splits)
+    assert_user_error(missing, "nope.h5: dataset file not found")
+    assert missing.stdout == ""  # the inputs are checked before the run's header is printed
     text = tmp_path / "text.h5"
     text.write_text("not hdf5")
     assert_user_error(train(tmp_path, text, splits), "text.h5: not an HDF5 file")
