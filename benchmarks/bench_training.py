@@ -65,7 +65,8 @@ def main():
         config = SimpleNamespace(device=torch.device("cpu"), seed=12345, input_size=1024, block_size=60,
                                  init_type="xavier", init_gain=1.4142, lr=5e-4, l2_req=1e-5, reg_factor=0.6,
                                  batch_size=20, clip=5.0, n_epochs=args.epochs + 1, video_type="SumMe",
-                                 save_weights=False, score_dir=Path(tmp) / "results")
+                                 save_weights=False, score_dir=Path(tmp) / "results",
+                                 save_dir=Path(tmp) / "models")
         solver = Solver(config, train, test)
         n_trained = len(train) // config.batch_size * config.batch_size
         flops = epoch_flops([f.shape[0] for f in train.features[:n_trained]],
@@ -74,7 +75,7 @@ def main():
         for epoch in range(args.epochs + 1):
             floors.append(flops / matmul_rate())
             start = time.perf_counter()
-            solver.train_epoch()
+            solver.train_epoch(epoch)
             solver.evaluate(epoch)
             times.append(time.perf_counter() - start)
     times, floors = times[1:], floors[1:]  # the first epoch warms up

@@ -9,7 +9,9 @@ class Dataset:
     name: the --video_type / --dataset name, which also names the output folders and score files;
     eval_method: how a summary's F-scores against the user summaries are reduced ('max' or 'avg');
     batch_size: the paper's videos per optimiser step; h5_path, splits_path: default files under data/;
-    annotations: whether rank correlations need the separate TVSum annotation file.
+    annotations: whether rank correlations need the separate TVSum annotation file;
+    mrhisum: Mr.HiSum's layout (docs/mrhisum.md): one row per second, a train/val/test split, its own metrics
+    computed during training, and the videos streamed from the file.
     """
     name: str
     eval_method: str
@@ -17,12 +19,14 @@ class Dataset:
     h5_path: str
     splits_path: str
     annotations: bool = False
+    mrhisum: bool = False
 
 
 DATASETS = {d.name: d for d in (
     Dataset("SumMe", "max", 20, "SumMe/eccv16_dataset_summe_google_pool5.h5", "splits/summe_splits.json"),
     Dataset("TVSum", "avg", 40, "TVSum/eccv16_dataset_tvsum_google_pool5.h5", "splits/tvsum_splits.json",
             annotations=True),
+    Dataset("MrHiSum", "avg", 40, "MrHiSum/mr_hisum.h5", "MrHiSum/mr_hisum_split.json", mrhisum=True),
 )}
 DATASET_NAMES = tuple(DATASETS)
 EVAL_METHODS = ("max", "avg")

@@ -52,14 +52,26 @@ class VideoGroup:
     def has(self, name: str) -> bool:
         return name in self.group
 
-    def field(self, name: str) -> np.ndarray:
-        """The values of dataset `name`: finite real numbers, else a UserError naming the field."""
+    def dataset(self, name: str) -> h5py.Dataset:
+        """The h5 dataset `name` of the video, not read yet."""
         try:
             dataset = self.group[name] if name in self.group else None
-            if dataset is None:
-                raise UserError(f"{self.path}: {self.key}: no '{name}' dataset")
-            if not isinstance(dataset, h5py.Dataset):
-                raise UserError(f"{self.where(name)}: not a dataset")
+        except (KeyError, OSError, TypeError, ValueError) as e:  # a broken link, a corrupt object
+            raise UserError(f"{self.where(name)}: unreadable ({e})") from None
+        if dataset is None:
+            raise UserError(f"{self.path}: {self.key}: no '{name}' dataset")
+        if not isinstance(dataset, h5py.Dataset):
+            raise UserError(f"{self.where(name)}: not a dataset")
+        return dataset
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The shape of dataset `name`, without reading its values."""
+        return tuple(self.dataset(name).shape)
+
+    def field(self, name: str) -> np.ndarray:
+        """The values of dataset `name`: finite real numbers, else a UserError naming the field."""
+        dataset = self.dataset(name)
+        try:
             value = np.asarray(dataset[()])
         except (KeyError, OSError, TypeError, ValueError) as e:  # a broken link, a group for a dataset, corrupt data
             raise UserError(f"{self.where(name)}: unreadable ({e})") from None

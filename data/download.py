@@ -3,9 +3,11 @@
     python data/download.py                 # datasets and models, into this checkout
     python data/download.py datasets        # h5 files, splits, TVSum annotations only
     python data/download.py models --mirror https://lab.example.org/ca-sum   # every file from {URL}/{file name}
+    python data/download.py mrhisum         # Mr.HiSum's split file (its h5 must be built: data/README.md)
 
 What ends up where (relative to the checkout, or to --dest):
     data/splits/{summe,tvsum}_splits.json
+    data/MrHiSum/mr_hisum_split.json
     data/TVSum/ydata-anno.rar and the ydata-anno.tsv unpacked from it
     data/{SumMe,TVSum}/eccv16_dataset_{summe,tvsum}_google_pool5.h5   (unpacked from the authors' .rar archives)
     inference/pretrained_models/{SumMe,TVSum}/split{0..4}/<checkpoint>   (unpacked from the Zenodo zip)
@@ -38,6 +40,7 @@ from common.paths import REPO_ROOT
 
 GITHUB_DATA = "https://github.com/e-apostolidis/CA-SUM/raw/main/data"
 ZENODO_MODELS = "https://zenodo.org/records/6562992/files/icmr22_zenodo_pretrained_models.zip?download=1"
+MRHISUM_DATA = "https://github.com/MRHiSum/MR.HiSum/raw/main/dataset"
 DATASETS = ("SumMe", "TVSum")
 N_SPLITS = 5
 CHUNK = 1 << 16
@@ -84,7 +87,14 @@ ITEMS = {
         Item("icmr22_zenodo_pretrained_models.zip", ZENODO_MODELS, "inference/icmr22_zenodo_pretrained_models.zip",
              tree="inference/pretrained_models", keep=False),
     ),
+    "mrhisum": (
+        Item("mr_hisum_split.json", f"{MRHISUM_DATA}/mr_hisum_split.json", "data/MrHiSum/mr_hisum_split.json",
+             sha256="5c571d1d9f00b33662d631d85a62468dfb7599b096dc640d67873a2a0ba93f63"),
+    ),
 }
+# Mr.HiSum's h5 holds YouTube-8M features, which its authors distribute only through their preprocessing.
+MRHISUM_H5_NOTE = ("data/MrHiSum/mr_hisum.h5: not downloadable; build it from the YouTube-8M frame-level records "
+                   "with Mr.HiSum's preprocessing, as data/README.md says")
 
 
 class BadArchive(UserError):
@@ -389,8 +399,9 @@ def build_parser():
         prog="python data/download.py",
         description="Download the SumMe/TVSum h5 files, splits and TVSum annotations (from the authors' GitHub "
                     "repository) and the released CA-SUM models (from Zenodo record 6562992).")
-    p.add_argument("what", nargs="?", choices=("datasets", "models", "all"), default="all",
-                   help="what to fetch (default: all)")
+    p.add_argument("what", nargs="?", choices=("datasets", "models", "mrhisum", "all"), default="all",
+                   help="what to fetch: the SumMe/TVSum data, the released models, Mr.HiSum's split file, or all "
+                        "(default: all)")
     p.add_argument("--dest", type=Path, default=REPO_ROOT,
                    help="repository root to fill (data/ and inference/ under it; default: this checkout)")
     p.add_argument("--mirror", type=mirror_url, default=None,
@@ -403,10 +414,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    groups = ("datasets", "models") if args.what == "all" else (args.what,)
+    groups = ("datasets", "mrhisum", "models") if args.what == "all" else (args.what,)
     for group in groups:
         for item in ITEMS[group]:
             process(item, args.dest, args.mirror, args.force, args.timeout)
+        if group == "mrhisum" and not (args.dest / "data" / "MrHiSum" / "mr_hisum.h5").is_file():
+            print(MRHISUM_H5_NOTE)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Generate a dataset in the benchmark h5 layout (docs/method.md, "Data") and its splits, for the demo, the tests
-and the benchmarks: SumMe-shaped (`--kind summe`: SumMe's 25 frame counts, 15 user summaries) or TVSum-shaped
+and the benchmarks: SumMe-shaped (`--kind summe`: SumMe's 25 frame counts, 15 user summaries), TVSum-shaped
 (`--kind tvsum`: TVSum's 50 frame counts, 20 user summaries, and frame-level annotations in the layout of
-ydata-anno.tsv for the rank correlations).
+ydata-anno.tsv for the rank correlations), or in Mr.HiSum's layout (`--kind mrhisum`, docs/mrhisum.md: videos of 2 to
+8 minutes at one row per second, shots, a peaked gtscore and its 15% knapsack gt_summary, and the train/val/test
+split file).
 
 The videos have shots of 1.5 to 10 seconds and features with shot structure: every frame of a shot is its shot's
 non-negative prototype plus noise, like GoogLeNet pool5 averages of a steady scene. The users pick about 15% of the
@@ -9,6 +11,7 @@ frames, favouring the shots of a shared hidden importance. The numbers it gives 
 
     python data/make_dataset.py --out data/demo/SumMe                  # 25 videos, 1024-d, 5 splits
     python data/make_dataset.py --kind tvsum --out data/demo/TVSum     # 50 videos, + demo_anno.tsv
+    python data/make_dataset.py --kind mrhisum --videos 1000 --out data/synthetic_mrhisum
 """
 import argparse
 import math
@@ -32,7 +35,7 @@ TVSUM_FRAMES = [10597, 4688, 14019, 7210, 3327, 9671, 4468, 9870, 7010, 3995, 47
                 5846, 9731, 5742, 6241, 19406, 5661, 5631, 4356, 6580, 3312, 10917, 8281, 17527, 4005, 5412, 3802,
                 13365, 3705, 4463, 7959, 4009, 2941, 4165, 11414, 8073, 5939, 4931, 4304, 2500, 15307, 4740, 3896,
                 5971, 6912]
-KINDS = {"summe": (SUMME_FRAMES, 15), "tvsum": (TVSUM_FRAMES, 20)}  # frame counts, users
+KINDS = {"summe": (SUMME_FRAMES, 15), "tvsum": (TVSUM_FRAMES, 20), "mrhisum": (None, 0)}  # frame counts, users
 ANNOTATION_SEGMENT = 60  # TVSum's annotators scored 2-second segments (60 frames at 30 fps)
 # The demo: small enough for a few minutes on 2 cores, long enough for the selection window from epoch 20.
 DEMO = {"SumMe": {"kind": "summe", "videos": 25, "input_size": 256, "splits": 2},
@@ -120,6 +123,56 @@ def make_dataset(path: Path, frame_counts: list[int] = SUMME_FRAMES, input_size:
     return Path(path)
 
 
+def peaked_importance(n_rows: int, rng: np.random.Generator) -> np.ndarray:
+    """A Most-Replayed-like importance in [0, 1]: a low floor and a few peaks of a few seconds to a minute."""
+    t = np.arange(n_rows)
+    y = 0.05 * rng.random(n_rows)
+    for _ in range(int(rng.integers(1, 5))):
+        width = rng.uniform(2, max(3, n_rows / 8))
+        y += rng.uniform(0.3, 1.0) * np.exp(-0.5 * ((t - rng.uniform(0, n_rows)) / width) ** 2)
+    y -= y.min()
+    return y / y.max()
+
+
+def make_mrhisum_video(group: h5py.Group, n_rows: int, input_size: int, rng: np.random.Generator) -> None:
+    """Write one video in Mr.HiSum's layout: features [T, D] (one row per second, with shot structure), gtscore [T],
+    change_points [S, 2] as Mr.HiSum stores them (consecutive shots sharing their boundaries, [0, c1], [c1, c2], ...,
+    [ck, T]) and gt_summary [T], the 15% knapsack summary of gtscore (evaluation/mrhisum.py)."""
+    from evaluation.mrhisum import MrHiSumVideo, predicted_summary
+    bounds = [0]
+    while bounds[-1] + 4 < n_rows:
+        bounds.append(min(n_rows, bounds[-1] + int(rng.integers(2, 16))))
+    if bounds[-1] != n_rows:
+        bounds.append(n_rows)
+    cps = np.stack([bounds[:-1], bounds[1:]], axis=1).astype(np.int64)
+    shot_of_row = np.minimum(np.searchsorted(cps[:, 1], np.arange(n_rows), side="right"), len(cps) - 1)
+    prototypes = rng.standard_normal((len(cps), input_size)).astype(np.float32)
+    features = prototypes[shot_of_row] + 0.3 * rng.standard_normal((n_rows, input_size)).astype(np.float32)
+    gtscore = peaked_importance(n_rows, rng)
+    video = MrHiSumVideo("", n_rows, cps, gtscore.astype(np.float32), np.zeros(0, dtype=np.int64), [], [])
+    group["features"] = features
+    group["gtscore"] = gtscore
+    group["change_points"] = cps
+    group["gt_summary"] = predicted_summary(gtscore, video).astype(np.float32)
+
+
+def make_mrhisum(path: Path, n_videos: int, input_size: int = 1024, seed: int = 0) -> Path:
+    """Write videos video_1..video_N of 2 to 8 minutes in Mr.HiSum's layout to the h5 file `path` (atomically)."""
+    rng = np.random.default_rng(seed)
+    with fileio.atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for i in range(1, n_videos + 1):
+                make_mrhisum_video(h5.create_group(f"video_{i}"), int(rng.integers(120, 481)), input_size, rng)
+    return Path(path)
+
+
+def mrhisum_split(keys: list[str], seed: int = 0) -> dict[str, list[str]]:
+    """A train/val/test split in Mr.HiSum's proportions (27,892 / 2,000 / 2,000 of 31,892), at least one video each."""
+    order = list(np.random.default_rng(seed).permutation(keys))
+    n_held = max(1, round(len(keys) * 2000 / 31892))
+    return {"train_keys": order[2 * n_held:], "val_keys": order[:n_held], "test_keys": order[n_held:2 * n_held]}
+
+
 def make_splits(keys: list[str], n_splits: int = 5, test_share: float = 0.2, seed: int = 0) -> list[dict]:
     """`n_splits` random 80/20 splits in the paper's JSON layout; every video is tested in at least one split when
     there are enough splits."""
@@ -139,12 +192,17 @@ def write(out: Path, kind: str = "summe", videos: int | None = None, input_size:
           n_splits: int = 5) -> tuple[Path, Path]:
     """{out}/demo_dataset.h5 and {out}/demo_splits.json (and {out}/demo_anno.tsv for TVSum); returns the first two."""
     frames, n_users = KINDS[kind]
+    keys = [f"video_{i}" for i in range(1, (videos or len(frames or ())) + 1)]
+    if kind == "mrhisum":
+        h5_path = make_mrhisum(out / "demo_dataset.h5", len(keys), input_size, seed)
+        splits_path = out / "demo_splits.json"
+        fileio.write_json(splits_path, mrhisum_split(keys, seed), indent=1)
+        return h5_path, splits_path
     videos = videos or len(frames)
     counts = [frames[i % len(frames)] for i in range(videos)]
     anno = out / "demo_anno.tsv" if kind == "tvsum" else None
     h5_path = make_dataset(out / "demo_dataset.h5", counts, input_size, seed, n_users, anno)
     splits_path = out / "demo_splits.json"
-    keys = [f"video_{i}" for i in range(1, videos + 1)]
     fileio.write_json(splits_path, make_splits(keys, n_splits, seed=seed), indent=2)
     return h5_path, splits_path
 
@@ -164,7 +222,7 @@ def make_demo(video_type: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python data/make_dataset.py",
-                                description="Generate a SumMe- or TVSum-shaped dataset (h5) and its splits (JSON).")
+                                description="Generate a SumMe-, TVSum- or Mr.HiSum-shaped dataset (h5) and its splits.")
     p.add_argument("--kind", choices=tuple(KINDS), default="summe", help="shape of the dataset (default: summe)")
     p.add_argument("--out", type=Path, default=DEMO_DATA_DIR, help="output folder (default: data/demo)")
     p.add_argument("--videos", type=int, default=None,
@@ -175,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if (args.videos is not None and args.videos < 2) or args.input_size < 1 or args.seed < 0 or args.splits < 1:
         p.error("need --videos >= 2, --input_size >= 1, --splits >= 1 and --seed >= 0")
+    if args.kind == "mrhisum" and args.videos is None:
+        p.error("--kind mrhisum needs --videos N")
     h5_path, splits_path = write(args.out, args.kind, args.videos, args.input_size, args.seed, args.splits)
     extra = f", {args.out / 'demo_anno.tsv'}" if args.kind == "tvsum" else ""
     print(f"wrote {h5_path} ({args.videos or len(KINDS[args.kind][0])} videos, {args.input_size}-d features), "

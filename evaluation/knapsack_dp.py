@@ -11,9 +11,13 @@ comparisons, and therefore the tie-breaking, come out identical. Instead of the 
 one row of values per value vector is kept, plus the table of "K[i][w] != K[i-1][w]" flags the reconstruction
 reads (finite values: that flag is exactly v + K[i-1][w - l] > K[i-1][w]).
 
+Items of length 0 (Mr.HiSum has shots with a repeated boundary) follow the same recurrence, with column w = 0 kept
+at 0 as the textbook table keeps it: such an item is taken wherever w >= 1 and its value raises K.
+
 Two exact shortcuts skip cells that cannot matter. With L_i the total length of the first i shots and L_n of all:
-- for w >= L_i every one of the first i shots fits, so row i is the same at every w >= min(W, L_i): it is computed
-  up to hi_i = min(W, L_i) and read there for larger w;
+- for w >= L_i every one of the first i shots fits (w >= L_i + 1 when one of them has length 0: it needs w >= 1
+  left), so row i is the same at every w >= min(W, L_i + z_i), z_i = 1 if one of the first i has length 0, else 0:
+  it is computed up to hi_i = min(W, L_i + z_i) and read there for larger w;
 - the reconstruction at row i only visits w >= W - (L_n - L_i), and row i at w only reads row i-1 at w and
   w - l_i, so row i is computed from lo_i = max(0, min(W - (L_n - L_i), hi_i)) on.
 """
@@ -27,7 +31,7 @@ def knapsack(capacity: int, lengths: list[int], values: list[float]) -> list[int
 
     Args:
         capacity: the budget (frames).
-        lengths: each item's (shot's) length, positive integers.
+        lengths: each item's (shot's) length, non-negative integers.
         values: each item's value (shot score).
     Returns:
         The indices of the selected items, ascending, exactly as the textbook recurrence selects them.
@@ -41,7 +45,7 @@ def knapsack_batch(capacity: int, lengths: np.ndarray, values: np.ndarray) -> np
 
     Args:
         capacity: the budget.
-        lengths: [n] positive integer lengths.
+        lengths: [n] non-negative integer lengths.
         values: [B, n] finite values (the reference's results are undefined otherwise).
     Returns:
         The selected-item mask [B, n].
@@ -51,8 +55,8 @@ def knapsack_batch(capacity: int, lengths: np.ndarray, values: np.ndarray) -> np
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or lengths.ndim != 1 or values.shape[1] != len(lengths):
         raise ValueError(f"values must be [B, {len(lengths)}] for {len(lengths)} lengths, got shape {values.shape}")
-    if (lengths <= 0).any():
-        raise ValueError("item lengths must be positive")
+    if (lengths < 0).any():
+        raise ValueError("item lengths must be non-negative")
     if capacity < 0:
         raise ValueError(f"capacity must be >= 0, got {capacity}")
     if not np.isfinite(values).all():
@@ -70,7 +74,7 @@ def knapsack_batch(capacity: int, lengths: np.ndarray, values: np.ndarray) -> np
 def _column_bounds(capacity, lengths):
     """(lo_i, hi_i) per item i (1-based row i of the table): the columns of row i that are ever read."""
     prefix = np.cumsum(lengths)
-    hi = np.minimum(capacity, prefix)
+    hi = np.minimum(capacity, prefix + (np.cumsum(lengths == 0) > 0))
     lo = np.maximum(0, np.minimum(capacity - (prefix[-1] - prefix), hi))
     return list(zip(lo.tolist(), hi.tolist()))
 
@@ -86,7 +90,7 @@ def _solve(capacity, lengths, values, bounds):
         if hi > filled:
             row[:, filled + 1:hi + 1] = row[:, filled:filled + 1]
             filled = hi
-        start = max(length, lo)
+        start = max(length, lo, 1)  # column 0 stays 0
         if start > hi:
             continue
         prev = row[:, start:hi + 1]

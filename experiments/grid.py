@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.datasets import SIGMAS
+from common.datasets import DATASETS, SIGMAS
 from common.errors import UserError
 from common.paths import DEFAULT_EXP_DIR, REPO_ROOT, default_dataset_file, default_splits_file
 from common.splits import load_splits
@@ -15,21 +15,26 @@ from model.solver import run_state
 
 MAIN = REPO_ROOT / "model" / "main.py"
 EVALUATE = REPO_ROOT / "evaluation" / "choose_best_model.sh"
+MRHISUM_SELECTION = REPO_ROOT / "experiments" / "mrhisum_selection.py"
 
 
 @dataclass(frozen=True)
 class Run:
-    """One training run of the grid: where it sits in the grid, its model/main.py arguments, and its state
-    ('new', 'interrupted', 'finished' or 'finished-other', as model/main.py sees its folders)."""
+    """One training run of the grid: where it sits in the grid, its model/main.py arguments, its state ('new',
+    'interrupted', 'finished' or 'finished-other', as model/main.py sees its folders), and its processes (more than
+    one: started by torchrun, docs/distributed.md)."""
     seed: int | None
     split: int
     sigma: float
     args: tuple
     state: str
+    nproc: int = 1
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, str(MAIN), *self.args]
+        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.nproc}"] \
+            if self.nproc > 1 else []
+        return [sys.executable, *launcher, str(MAIN), *self.args]
 
     @property
     def label(self) -> str:
@@ -68,7 +73,7 @@ def split_seed_args(extra: list[str]) -> tuple[Path, list[str]]:
 
 
 def grid(video_type: str, batch_size: int, n_epochs: int, n_splits: int, extra: list[str],
-         seeds: list[int] | None = None, sigmas: tuple[float, ...] = SIGMAS) -> list[Run]:
+         seeds: list[int] | None = None, sigmas: tuple[float, ...] = SIGMAS, nproc: int = 1) -> list[Run]:
     """Every Run, seed by seed, then split by split, then sigma; each run's arguments are checked as model/main.py
     checks them (the device is not: cluster nodes may have GPUs that this machine lacks)."""
     extra = extra if "--overwrite" in extra else ["--resume"] + extra
@@ -84,7 +89,7 @@ def grid(video_type: str, batch_size: int, n_epochs: int, n_splits: int, extra: 
                 args = ["--split_index", str(split), "--video_type", video_type, "--reg_factor", str(sigma),
                         "--n_epochs", str(n_epochs), "--batch_size", str(batch_size)] + seed_extra
                 config = get_config(args + ["--device", "cpu"])
-                runs.append(Run(seed, split, sigma, tuple(args), run_state(config)))
+                runs.append(Run(seed, split, sigma, tuple(args), run_state(config), nproc))
     return runs
 
 
@@ -105,7 +110,11 @@ def command_line(run: Run, threads: int | None = None) -> str:
 
 def evaluation_command(exp_dir: Path, video_type: str, eval_method: str, dataset_file: Path, splits_file: Path,
                        anno: Path | None = None) -> list[str]:
-    """evaluation/choose_best_model.sh on the experiment, with the grid's dataset and splits files."""
+    """The evaluation of the experiment, with the grid's dataset and splits files: evaluation/choose_best_model.sh,
+    or for Mr.HiSum its model selection scored on the test videos (experiments/mrhisum_selection.py)."""
+    if DATASETS[video_type].mrhisum:
+        return [sys.executable, str(MRHISUM_SELECTION), str(exp_dir), "--dataset_file", str(dataset_file),
+                "--splits_file", str(splits_file)]
     command = ["bash", str(EVALUATE), str(exp_dir), video_type, eval_method, "--dataset_file", str(dataset_file),
                "--splits_file", str(splits_file)]
     return command + (["--anno", str(anno)] if anno is not None else [])

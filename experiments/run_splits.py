@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--slurm", action="store_true",
                       help="submit the grid as a SLURM job array and a dependent evaluation job, then return")
     mode.add_argument("--print_grid", action="store_true", help="print every run's command, one per line; run nothing")
+    p.add_argument("--nproc", type=positive, default=1,
+                   help="processes per run: with N > 1 each run is `torchrun --standalone --nproc_per_node N "
+                        "model/main.py ...`, data-parallel (docs/distributed.md; default: 1)")
     p.add_argument("--threads", type=positive, default=None,
                    help="CPU threads per run (default: PyTorch's choice when sequential, cores / N with --jobs N, "
                         "1 per task with --slurm); runs with the same threads give bit-identical files")
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         anno = anno or demo_anno
     dataset_file, splits_file, exp_dir = passthrough_paths(extra, args.video_type)
     n_splits = check_inputs(dataset_file, splits_file)
-    runs = grid(args.video_type, batch_size, n_epochs, n_splits, extra, args.seeds)
+    runs = grid(args.video_type, batch_size, n_epochs, n_splits, extra, args.seeds, nproc=args.nproc)
     overwrite = "--overwrite" in extra
     check_lengths(runs, overwrite)
     evaluation = evaluation_command(exp_dir, args.video_type, dataset.eval_method, dataset_file, splits_file, anno)

@@ -201,15 +201,18 @@ class ResumeState:
     def run_args(self) -> dict:
         return {k: getattr(self.config, k) for k in RUN_ARGS}
 
-    def save_task(self, epoch: int, best_loss: float | None, best_epoch: int | None) -> Callable[[], None]:
-        """A task writing resume.pt after `epoch`: the state is serialized now, the file written when it runs."""
+    def save_task(self, epoch: int, best_loss: float | None, best_epoch: int | None,
+                  extra: dict | None = None) -> Callable[[], None]:
+        """A task writing resume.pt after `epoch`: the state is serialized now, the file written when it runs.
+        `extra`: more of the trainer's state (plain values), handed back by load()."""
         state = {"epoch": epoch, "args": self.run_args(), "model": self.model.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "best_loss": best_loss, "best_epoch": best_epoch,
-                 "rng": rng_state()}
+                 "rng": rng_state(), "extra": extra or {}}
         return functools.partial(fileio.write_bytes, self.path, torch_bytes(state))
 
-    def load(self) -> tuple[int, float | None, int | None] | None:
-        """Restore the model, optimizer and generators; (epoch, best loss, best epoch), or None without a file."""
+    def load(self) -> tuple[int, float | None, int | None, dict] | None:
+        """Restore the model, optimizer and generators; (epoch, best loss, best epoch, extra), or None without a
+        file."""
         if not self.path.is_file():
             return None
         state = torch_load(self.path, "resume file", self.config.device, "; start over with --overwrite")
@@ -239,4 +242,7 @@ class ResumeState:
             if any(torch.is_tensor(m) and (m.ndim and m.shape != param.shape or not torch.isfinite(m).all())
                    for m in moments.values()):
                 raise UserError(broken.format("optimizer state of other shapes than the model's, or not finite"))
-        return epoch, best_loss, best_epoch
+        extra = state.get("extra", {})
+        if not isinstance(extra, dict):
+            raise UserError(broken.format("its extra state is not a dictionary"))
+        return epoch, best_loss, best_epoch, extra

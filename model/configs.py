@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from common.cli import DEVICES, bounded, optional, positive, str2bool
-from common.datasets import DATASET_NAMES, sigma_folder
+from common.datasets import DATASET_NAMES, DATASETS, sigma_folder
 from common.errors import UserError
 from common.paths import DEFAULT_EXP_DIR, default_dataset_file, default_splits_file
 from common.splits import load_splits
@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kept for compatibility with the reference CLI; main.py always trains (default: train)")
     g.add_argument("--verbose", type=str2bool, default=False, help="print the loss of every epoch (default: false)")
     g.add_argument("--video_type", choices=DATASET_NAMES, default="SumMe",
-                   help="dataset name; it names the output folders and score files (default: SumMe)")
+                   help="dataset name; it names the output folders and score files; MrHiSum trains on Mr.HiSum's "
+                        "layout with validation every --eval_every epochs (default: SumMe)")
     g = p.add_argument_group("model")
     g.add_argument("--input_size", type=bounded(int, 1, what="input_size"), default=1024,
                    help="feature size of the input (default: 1024)")
@@ -66,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="splits JSON (default: data/splits/{videotype}_splits.json)")
     g.add_argument("--exp_dir", type=Path, default=DEFAULT_EXP_DIR, help="experiment folder (default: Summaries/exp1)")
     g.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--workers", type=bounded(int, 0, what="workers"), default=2,
+                   help="processes reading the videos ahead of the model when they are streamed from the file "
+                        "(Mr.HiSum, torchrun; default: 2)")
+    g.add_argument("--save_scores", type=str2bool, default=None,
+                   help="write the evaluated videos' scores of every epoch as JSON (default: true, false for "
+                        "MrHiSum, whose validation metrics are computed during training)")
+    g.add_argument("--eval_every", type=positive, default=1, metavar="N",
+                   help="MrHiSum: validate every N epochs, and after the last (default: 1)")
     g.add_argument("--save_weights", type=str2bool, default=False,
                    help="also save the attention matrices of the first and last evaluation to weights.h5 "
                         "(default: false)")
@@ -98,6 +107,9 @@ def get_config(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse and validate the command line; argparse rejects bad values with a message and exit status 2."""
     parser = build_parser()
     config = parser.parse_args(argv)
+    config.dataset = DATASETS[config.video_type]
+    if config.save_scores is None:
+        config.save_scores = not config.dataset.mrhisum
     config.dataset_file = config.dataset_file or default_dataset_file(config.video_type)
     config.splits_file = config.splits_file or default_splits_file(config.video_type)
     try:
@@ -107,6 +119,9 @@ def get_config(argv: list[str] | None = None) -> argparse.Namespace:
     if config.split_index >= len(splits):
         parser.error(f"--split_index {config.split_index}: {config.splits_file} has splits 0..{len(splits) - 1}")
     config.split = splits[config.split_index]
+    if config.dataset.mrhisum and "val_keys" not in config.split:
+        parser.error(f"--video_type {config.video_type}: {config.splits_file} has no val_keys (Mr.HiSum's split file "
+                     f"is one object with train_keys, val_keys and test_keys)")
     n_train = len(config.split["train_keys"])
     if config.batch_size > n_train:
         parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "

@@ -5,6 +5,7 @@ Checkpoints and the resume state (model/checkpoints.py) are written by a backgro
 trains; a run killed at any point continues with `--resume` from its last resume.pt, bit for bit as if it had never
 stopped, training at most `--resume_every` epochs again.
 """
+import contextlib
 import io
 import math
 import os
@@ -79,15 +80,24 @@ def clear_run(config) -> None:
 
 
 class Solver:
-    """Builds, trains and evaluates CA-SUM for one split and one sigma.
+    """Builds, trains and evaluates CA-SUM for one split and one sigma, the videos held in memory, as the authors'
+    code does (model/stream_solver.py streams them instead, and trains on several processes).
 
     `fast_dropout`: draw the dropout masks through numpy (model/fast_dropout.py), the same numbers as torch's.
     """
 
+    main = True  # this process writes the run's outputs (one of several under torchrun: model/stream_solver.py)
+
     def __init__(self, config, train_data, test_data, fast_dropout: bool = True):
-        self.config = config
         self.train_data = train_data
         self.test_data = test_data
+        self.build(config, fast_dropout)
+        self.train_inputs, self.test_inputs = self.model_inputs(train_data), self.model_inputs(test_data)
+
+    def build(self, config, fast_dropout: bool) -> None:
+        """Seed every generator, build and initialise the model, and its optimizer (docs/method.md,
+        "Reproducibility")."""
+        self.config = config
         self.device = config.device
         make_deterministic(self.device)
         if config.seed is not None:
@@ -98,7 +108,6 @@ class Solver:
         if fast_dropout:
             use_fast_dropout(self.model)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, weight_decay=config.l2_req)
-        self.train_inputs, self.test_inputs = self.model_inputs(train_data), self.model_inputs(test_data)
         self.resume_state = ResumeState(config, self.model, self.optimizer)
         self.best_loss, self.best_epoch = None, None
         self.start_epoch = 0
@@ -123,7 +132,7 @@ class Solver:
         """Length regularisation |mean(scores) - sigma|."""
         return torch.abs(torch.mean(scores) - self.config.reg_factor)
 
-    def train_epoch(self) -> float:
+    def train_epoch(self, epoch: int) -> float:
         """One epoch: int(n / batch_size) batches of summed per-video gradients, clipped, one Adam step each."""
         cfg = self.config
         self.model.train()
@@ -142,47 +151,65 @@ class Solver:
 
     def run(self, resume: bool = False) -> None:
         """Evaluate the untrained model, then train; with `resume`, continue from resume.pt when there is one."""
-        for folder in (self.config.log_dir, self.config.score_dir, self.config.save_dir):
-            fileio.remove_stale_temporaries(folder)
+        if self.main:
+            for folder in (self.config.log_dir, self.config.score_dir, self.config.save_dir):
+                fileio.remove_stale_temporaries(folder)
         restored = self.resume_state.load() if resume else None
         if restored is not None:
-            epoch, self.best_loss, self.best_epoch = restored
+            epoch, self.best_loss, self.best_epoch, extra = restored
             self.start_epoch = epoch + 1
-            tqdm.write(f"{self.config.run_label}: resuming after epoch {epoch}")
+            self.restore(extra)
+            if self.main:
+                tqdm.write(f"{self.config.run_label}: resuming after epoch {epoch}")
         else:
-            clear_run(self.config)
-            self.evaluate(-1)
+            if self.main:
+                clear_run(self.config)
+            for task in self.evaluate(-1):
+                task()
         self.train()
+
+    def restore(self, extra: dict) -> None:
+        """Take back the trainer's own state saved with resume.pt (none here)."""
+
+    def resume_extra(self) -> dict:
+        """The trainer's own state to save with resume.pt (none here)."""
+        return {}
 
     def train(self) -> None:
         """The epochs: train, log the loss, evaluate; keep the checkpoint model selection will pick, and the resume
         state every --resume_every epochs. The files reach the disk while the next epoch trains."""
         cfg = self.config
         window = selection_window(cfg.n_epochs)
-        with ScalarLog(cfg.log_dir, purge_step=self.start_epoch or None) as log, BackgroundWriter() as writer:
+        # purge_step: TensorBoard readers drop what an interrupted attempt logged from this epoch on.
+        log = ScalarLog(cfg.log_dir, purge_step=self.start_epoch or None) if self.main else contextlib.nullcontext()
+        with log, BackgroundWriter() as writer:
             for epoch in trange(self.start_epoch, cfg.n_epochs, initial=self.start_epoch, total=cfg.n_epochs,
-                                desc="Epoch", ncols=80, disable=None):
-                loss = self.train_epoch()
+                                desc="Epoch", ncols=80, disable=None if self.main else True):
+                loss = self.train_epoch(epoch)
                 if not math.isfinite(loss):
                     raise UserError(f"{cfg.dataset_file}: the training loss became NaN or infinite at epoch {epoch}; "
                                     f"are the features of a sane magnitude?")
-                if cfg.verbose:
+                if cfg.verbose and self.main:
                     tqdm.write(f"[{epoch}] loss: {loss}")
-                log.add("loss_epoch", loss, epoch)
-                self.evaluate(epoch)
-                tasks = []
+                if self.main:
+                    log.add("loss_epoch", loss, epoch)
+                tasks = self.evaluate(epoch, loss, log)
                 if epoch in window and (self.best_loss is None or np.float32(loss) < np.float32(self.best_loss)):
                     tasks.append(checkpoint_task(cfg.save_dir, "selected", epoch, self.model))
                     self.best_loss, self.best_epoch = loss, epoch
                 if (epoch + 1) % cfg.resume_every == 0 and epoch + 1 < cfg.n_epochs:
-                    tasks.append(self.resume_state.save_task(epoch, self.best_loss, self.best_epoch))
-                writer.submit(tasks)
-        checkpoint_task(cfg.save_dir, "last", cfg.n_epochs - 1, self.model)()
-        self.resume_state.path.unlink(missing_ok=True)
+                    tasks.append(self.resume_state.save_task(epoch, self.best_loss, self.best_epoch,
+                                                             self.resume_extra()))
+                if self.main:
+                    writer.submit(tasks)
+        if self.main:
+            checkpoint_task(cfg.save_dir, "last", cfg.n_epochs - 1, self.model)()
+            self.resume_state.path.unlink(missing_ok=True)
 
     @torch.no_grad()
-    def evaluate(self, epoch: int) -> None:
-        """Score every test video with the model in eval mode; write results/split{k}/{VideoType}_{epoch}.json."""
+    def evaluate(self, epoch: int, loss: float | None = None, log: ScalarLog | None = None) -> list:
+        """Score every test video with the model in eval mode; write results/split{k}/{VideoType}_{epoch}.json.
+        Returns the write tasks still to run (none here)."""
         cfg = self.config
         self.model.eval()
         out = {}
@@ -198,6 +225,7 @@ class Solver:
         fileio.write_json(cfg.score_dir / f"{cfg.video_type}_{epoch}.json", out)
         if weights:
             self.save_attention(epoch, weights)
+        return []
 
     def save_attention(self, epoch: int, weights: dict[str, np.ndarray]) -> None:
         """Add the attention matrices of `epoch` to results/split{k}/weights.h5 (--save_weights).

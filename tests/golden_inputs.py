@@ -86,3 +86,43 @@ def build_experiment_tree(exp_dir: Path, dataset: str, splits: list[dict], lengt
 def golden(name: str):
     """A golden JSON file of tests/golden/."""
     return json.loads((GOLDEN / name).read_text())
+
+
+MRHISUM_LENGTHS = [3, 20, 29, 37, 64, 99, 151, 203, 257, 300, 361, 480]  # rows (seconds) of the golden videos
+
+
+def mrhisum_h5(path: Path) -> Path:
+    """The Mr.HiSum-layout h5 of tests/golden/mrhisum.json: videos of MRHISUM_LENGTHS rows made by
+    data/make_dataset.py (seed 2023, 2-d features), the 5th with a zero-length shot (a repeated boundary), and
+    gt_summary the 15% knapsack summary of gtscore."""
+    import h5py
+
+    from data.make_dataset import make_mrhisum_video
+    from evaluation.mrhisum import MrHiSumVideo, predicted_summary
+    rng = np.random.default_rng(2023)
+    with h5py.File(path, "w") as h5:
+        for i, n_rows in enumerate(MRHISUM_LENGTHS, start=1):
+            group = h5.create_group(f"video_{i}")
+            make_mrhisum_video(group, n_rows, 2, rng)
+            if i == 5:
+                cps = group["change_points"][()]
+                cps = np.insert(cps, 2, [cps[2, 0], cps[2, 0]], axis=0)
+                gtscore = group["gtscore"][()]
+                video = MrHiSumVideo("", n_rows, cps, gtscore.astype(np.float32), np.zeros(0, np.int64), [], [])
+                del group["change_points"], group["gt_summary"]
+                group["change_points"] = cps
+                group["gt_summary"] = predicted_summary(gtscore, video).astype(np.float32)
+    return Path(path)
+
+
+def mrhisum_scores(kind: str, seed: int) -> dict[str, np.ndarray]:
+    """Per-row float32 scores of the golden videos: random, quantised to tenths (ties), narrow (within 1e-6 of
+    0.5: float32 near-ties) or sigmoid-like near 0.98 (what an untrained CA-SUM gives)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i, n_rows in enumerate(MRHISUM_LENGTHS, start=1):
+        draw = rng.random(n_rows)
+        values = {"random": draw, "quantised": np.round(draw * 10) / 10, "narrow": 0.5 + 1e-6 * draw,
+                  "sigmoid": 1 / (1 + np.exp(-(4 + 0.01 * (draw - 0.5))))}[kind]
+        out[f"video_{i}"] = values.astype(np.float32)
+    return out

@@ -331,3 +331,16 @@ def test_cli_reports_http_404_in_one_line_and_exits_non_zero(server, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == f"error: {server.url}/summe_splits.json: HTTP 404 Not Found\n"
     assert list(tmp_path.rglob("*")) == []  # no .part file, and no empty data/splits/ folder
+
+
+def test_mrhisum_split_is_fetched_checked_and_the_h5_explained(server, tmp_path, capsys):
+    split = dataset_file("MrHiSum/mr_hisum_split.json")
+    assert download.ITEMS["mrhisum"][0].sha256 == hashlib.sha256(split.read_bytes()).hexdigest()
+    server.files = {"mr_hisum_split.json": split.read_bytes()}
+    run(server, tmp_path / "repo", "mrhisum")
+    assert (tmp_path / "repo/data/MrHiSum/mr_hisum_split.json").read_bytes() == split.read_bytes()
+    out = capsys.readouterr().out
+    assert "(verified)" in out and "mr_hisum.h5: not downloadable; build it from the YouTube-8M" in out
+    server.files = {"mr_hisum_split.json": b'{"train_keys": []}'}
+    with pytest.raises(UserError, match="checksum mismatch for mr_hisum_split.json"):
+        run(server, tmp_path / "other", "mrhisum")

@@ -338,7 +338,7 @@ def test_training_resume_from_mutated_state(base, tmp_path):
     assert status == 0
     config = get_config(argv)  # an interrupted run: resume.pt after epoch 0, no last checkpoint
     solver = Solver(config, *(VideoData(config.dataset_file, config.split[k], D) for k in ("train_keys", "test_keys")))
-    solver.best_loss, solver.best_epoch = solver.train_epoch(), 0  # the optimizer has moments to mutate
+    solver.best_loss, solver.best_epoch = solver.train_epoch(0), 0  # the optimizer has moments to mutate
     solver.resume_state.save_task(0, None, None)()
     (config.save_dir / "last_epoch1.pt").unlink()
     source = tmp_path / "resume.pt"

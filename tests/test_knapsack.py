@@ -84,6 +84,21 @@ def test_batch_matches_recurrence(ties):
             assert np.flatnonzero(row).tolist() == recurrence(capacity, lengths, values.tolist())
 
 
+def test_zero_length_items_follow_the_recurrence():
+    """Shots of no frames (Mr.HiSum's repeated boundaries): taken where they raise K at w >= 1, column 0 stays 0."""
+    rng = np.random.default_rng(13)
+    for _ in range(60):
+        capacity, lengths, _ = random_instance(rng, 20, ties=False)
+        lengths = [0 if rng.random() < 0.3 else length for length in lengths]
+        batch = rng.random((4, len(lengths)))
+        batch[1] = np.round(batch[1] * 4) / 4
+        batch[2, : len(lengths) // 2] = 0.0
+        for row, values in zip(knapsack_batch(capacity, lengths, batch), batch):
+            assert np.flatnonzero(row).tolist() == recurrence(capacity, lengths, values.tolist())
+    assert knapsack(0, [0, 0], [0.5, 0.5]) == []  # no room: even an empty shot is not taken at w = 0
+    assert knapsack(3, [0, 2], [0.5, 0.5]) == [0, 1]
+
+
 def test_shot_sized_instances_in_small_chunks(monkeypatch):
     """Video-like sizes, with the batch split into several chunks of rows."""
     import evaluation.knapsack_dp as module
@@ -110,7 +125,7 @@ def test_edge_cases():
 
 
 @pytest.mark.parametrize("capacity, lengths, values, message", [
-    (5, [1, 0], [[0.1, 0.2]], "positive"),
+    (5, [1, -1], [[0.1, 0.2]], "non-negative"),
     (5, [1, 2], [[0.1, float("nan")]], "finite"),
     (-1, [1, 2], [[0.1, 0.2]], "capacity"),
     (5, [1, 2], [[0.1, 0.2, 0.3]], "values must be"),

@@ -1,0 +1,76 @@
+"""Data-parallel training of one run with PyTorch's own distributed engine (docs/distributed.md).
+
+`torchrun --nproc_per_node N model/main.py ...` starts N processes with RANK, LOCAL_RANK and WORLD_SIZE set: each
+joins the process group (gloo on the CPU, NCCL on CUDA, one GPU per local rank), takes its share of every batch's
+videos and of the validation videos, and the gradients and results are summed or gathered across processes. A plain
+`python model/main.py` is a group of one, with no process group at all.
+"""
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Group:
+    """This process's place among the processes of a run."""
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        """The process that writes the run's outputs and prints."""
+        return self.rank == 0
+
+    def share(self, items: list) -> list:
+        """This process's share of `items`: every world-th one, from its rank on."""
+        return items[self.rank::self.world]
+
+    def sum(self, tensors: list[torch.Tensor]) -> None:
+        """Sum the tensors over the processes, in place (one all-reduce for all of them)."""
+        if self.world == 1 or not tensors:
+            return
+        flat = torch.cat([t.reshape(-1) for t in tensors])
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for t in tensors:
+            t.copy_(flat[offset:offset + t.numel()].view_as(t))
+            offset += t.numel()
+
+    def gather(self, obj: object) -> list:
+        """Every process's `obj`, in rank order, on every process."""
+        if self.world == 1:
+            return [obj]
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+
+
+def under_torchrun() -> bool:
+    """Whether this process was started by torchrun (or another launcher that sets WORLD_SIZE and RANK)."""
+    return "WORLD_SIZE" in os.environ and "RANK" in os.environ
+
+
+def join(device: torch.device) -> tuple[Group, torch.device]:
+    """Join the process group of a torchrun launch (a group of one otherwise); the device of this process: with
+    CUDA, the GPU of its local rank."""
+    if not under_torchrun():
+        return Group(), device
+    world, rank = int(os.environ["WORLD_SIZE"]), int(os.environ["RANK"])
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Group(rank, world), device
+
+
+def leave() -> None:
+    """Leave the process group, if this process joined one."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
