@@ -54,12 +54,13 @@ class MrHiSumVideo:
 
 def read_video(video: VideoGroup) -> MrHiSumVideo:
     """The evaluation fields of one video group, checked: the number of rows comes from `features` (as their loader
-    takes it), `gtscore` has one value per row, the shots lie within the rows, `gt_summary` is binary."""
-    shape = video.shape("features")
-    if len(shape) != 2 or shape[0] < 1:
+    takes it; from `gtscore` in a file of labels only), `gtscore` has one value per row, the shots start within the
+    rows, `gt_summary` (or `gtsummary`, as Mr.HiSum's README names it) is binary."""
+    gtscore = video.field("gtscore")
+    shape = video.shape("features") if video.has("features") else gtscore.shape
+    if len(shape) not in (1, 2) or shape[0] < 1:
         raise UserError(f"{video.where('features')}: expected a [n_rows, width] array, got shape {shape}")
     n_rows = shape[0]
-    gtscore = video.field("gtscore")
     if gtscore.shape != (n_rows,):
         raise UserError(f"{video.where('gtscore')}: expected {n_rows} values (one per row of features), "
                         f"got shape {gtscore.shape}")
@@ -67,14 +68,15 @@ def read_video(video: VideoGroup) -> MrHiSumVideo:
     if bounds.ndim != 2 or bounds.shape[1:] != (2,) or len(bounds) == 0:
         raise UserError(f"{video.where('change_points')}: expected a non-empty [n_shots, 2] array, "
                         f"got shape {bounds.shape}")
-    bounds = video.whole("change_points", bounds, 0, n_rows)
+    bounds = video.whole("change_points", bounds, 0, 2 ** 31)
     if (bounds[:, 1] < bounds[:, 0]).any():
         raise UserError(f"{video.where('change_points')}: a shot ends before it starts")
     if (bounds[:, 0] >= n_rows).any():
         raise UserError(f"{video.where('change_points')}: a shot starts after the last row ({n_rows - 1})")
-    gt_summary = video.field("gt_summary").reshape(-1)
+    summary_name = "gt_summary" if video.has("gt_summary") or not video.has("gtsummary") else "gtsummary"
+    gt_summary = video.field(summary_name).reshape(-1)
     if gt_summary.size == 0 or ((gt_summary != 0) & (gt_summary != 1)).any():
-        raise UserError(f"{video.where('gt_summary')}: expected a non-empty binary vector")
+        raise UserError(f"{video.where(summary_name)}: expected a non-empty binary vector")
     gtscore = gtscore.astype(np.float32)  # their loader reads it as a float32 tensor
     clips = clip_means(gtscore)
     return MrHiSumVideo(video.key, n_rows, bounds, gtscore, gt_summary.astype(np.int64),

@@ -86,6 +86,6 @@ def check_videos(path: Path, keys: list[str], input_size: int | None, source: Pa
                     raise UserError(f"{video.where('features')}: shape {shape}, expected [n_steps, "
                                     f"{input_size or 'width'}]{flag}")
                 for name in MRHISUM_FIELDS if ground_truth else ():
-                    video.dataset(name)
+                    video.dataset("gtsummary" if name == "gt_summary" and video.has("gtsummary") else name)
     except OSError as e:
         raise UserError(f"{path}: cannot read HDF5 file ({e})") from None
