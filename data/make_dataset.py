@@ -39,7 +39,8 @@ KINDS = {"summe": (SUMME_FRAMES, 15), "tvsum": (TVSUM_FRAMES, 20), "mrhisum": (N
 ANNOTATION_SEGMENT = 60  # TVSum's annotators scored 2-second segments (60 frames at 30 fps)
 # The demo: small enough for a few minutes on 2 cores, long enough for the selection window from epoch 20.
 DEMO = {"SumMe": {"kind": "summe", "videos": 25, "input_size": 256, "splits": 2},
-        "TVSum": {"kind": "tvsum", "videos": 20, "input_size": 256, "splits": 2}}
+        "TVSum": {"kind": "tvsum", "videos": 20, "input_size": 256, "splits": 2},
+        "MrHiSum": {"kind": "mrhisum", "videos": 64, "input_size": 256, "splits": 1}}
 
 
 def shot_bounds(n_frames: int, rng: np.random.Generator, fps: int = 30) -> np.ndarray:

@@ -4,6 +4,7 @@ that the model selection works as in the paper (the lowest loss from epoch 20 on
 import shlex
 from pathlib import Path
 
+from common.datasets import DATASETS
 from common.paths import DEMO_EXP_DIR, REPO_ROOT
 from common.splits import load_splits
 
@@ -27,6 +28,23 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
 
+MRHISUM_EXPLAINED = [
+    "What the demo printed (docs/mrhisum.md, \"Model selection, both ways\"):",
+    "- the CA-SUM way: per sigma the epoch of lowest training loss from epoch 20 on, and how far it moved the test",
+    "  videos' mean score from the untrained model's towards sigma (no labels used); the sigma that moved furthest;",
+    "- Mr.HiSum's way: the epoch of best validation F1, mAP@50 or mAP@15 (logs/split0/metrics.csv of each sigma);",
+    "- each chosen checkpoint's F1, mAP@50, mAP@15, tau and rho on the test videos.",
+]
+FSCORE_EXPLAINED = [
+    "What the demo printed (docs/method.md, \"Model selection\"):",
+    "- the matrix: for each sigma (rows) and split (columns), how far training moved the test videos' mean score",
+    "  from the untrained model's towards sigma, |m(e*) - m(-1)| / |sigma - m(-1)|, at the epoch e* of lowest",
+    "  training loss from epoch 20 on; above 1.5 (overshot) it counts as 0;",
+    "- per split, the sigma with the largest value and the F1 of its epoch e* (the paper's protocol, no test",
+    "  labels used), then the F1 of the best test epoch (another protocol, which looks at the test labels).",
+]
+
+
 def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str]) -> str:
     """What the demo printed, where its outputs are, and what to try next."""
     exp_dir = Path(exp_dir)
@@ -37,22 +55,24 @@ def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str]) -> str:
         path = Path(path)
         return shlex.quote(str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path))
     data = " ".join(f"{a} {rel(v)}" for a, v in zip(dataset_args[0:4:2], dataset_args[1:4:2]))
-    script = f"run_{video_type.lower()}_splits.sh"
+    if DATASETS[video_type].mrhisum:
+        explained = MRHISUM_EXPLAINED
+        score = f"  python evaluation/mrhisum_eval.py --dataset_file {rel(h5)} --scores SCORES.json   # any scores"
+        paper = "  python data/download.py mrhisum, then build the h5 (data/README.md): the real Mr.HiSum"
+    else:
+        explained = FSCORE_EXPLAINED
+        score = f"  python inference/inference.py --dataset {video_type} --model_dir {rel(exp_dir)}/reg0.6 {data}"
+        paper = f"  python data/download.py datasets && bash run_{video_type.lower()}_splits.sh   # the paper"
     return "\n".join([
         "",
-        "What the demo printed (docs/method.md, \"Model selection\"):",
-        "- the matrix: for each sigma (rows) and split (columns), how far training moved the test videos' mean score",
-        "  from the untrained model's towards sigma, |m(e*) - m(-1)| / |sigma - m(-1)|, at the epoch e* of lowest",
-        "  training loss from epoch 20 on; above 1.5 (overshot) it counts as 0;",
-        "- per split, the sigma with the largest value and the F1 of its epoch e* (the paper's protocol, no test",
-        "  labels used), then the F1 of the best test epoch (another protocol, which looks at the test labels).",
+        *explained,
         "The data are random: the numbers say nothing about real videos.",
         "",
         f"Outputs: {rel(exp_dir)}/ ({folder_size(exp_dir) / 1e6:.0f} MB: every epoch's scores, TensorBoard logs, "
         f"{len(checkpoints)} checkpoints), the report {rel(exp_dir / f'{video_type}_best_models.json')}, and the "
         f"dataset {rel(h5.parent)}/ ({folder_size(h5.parent) / 1e6:.0f} MB).",
         "Next:",
-        f"  tensorboard --logdir {rel(exp_dir)}                       # the losses of every run",
-        f"  python inference/inference.py --dataset {video_type} --model_dir {rel(exp_dir)}/reg0.6 {data}",
-        f"  python data/download.py datasets && bash {script}    # the paper's experiment (README)",
+        f"  tensorboard --logdir {rel(exp_dir)}                       # the curves of every run",
+        score,
+        paper,
     ])

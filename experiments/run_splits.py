@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     todo = runs if overwrite else [run for run in runs if run.state != "finished"]
     seeds = f"{len(args.seeds)} seed{'s' * (len(args.seeds) > 1)} x " if args.seeds else ""
-    print(f"{len(runs)} runs ({seeds}{n_splits} splits x {len(SIGMAS)} sigmas, {n_epochs} epochs each): "
+    print(f"{len(runs)} runs ({seeds}{n_splits} split{'s' * (n_splits > 1)} x {len(SIGMAS)} sigmas, {n_epochs} "
+          f"epochs each): "
           f"{len(runs) - len(todo)} already finished, {len(todo)} to train", flush=True)
     if args.slurm:
         from experiments.slurm import submit

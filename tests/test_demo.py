@@ -16,6 +16,8 @@ def tiny_demo(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "DEMO_EXP_DIR", tmp_path / "exp")
     monkeypatch.setitem(make_dataset.DEMO, "SumMe", {"kind": "summe", "videos": 6, "input_size": 16, "splits": 1})
     monkeypatch.setitem(make_dataset.DEMO, "TVSum", {"kind": "tvsum", "videos": 6, "input_size": 16, "splits": 1})
+    monkeypatch.setitem(make_dataset.DEMO, "MrHiSum", {"kind": "mrhisum", "videos": 12, "input_size": 16,
+                                                       "splits": 1})
     return tmp_path
 
 
@@ -36,3 +38,14 @@ def test_demo_trains_evaluates_and_explains(tiny_demo, dataset):
 def test_demo_batch_is_at_most_the_training_set(tiny_demo):
     args, anno, batch = demo.prepare("TVSum", 40)
     assert batch == 4 and anno.is_file() and args[args.index("--input_size") + 1] == "16"
+
+
+def test_mrhisum_demo_selects_both_ways(tiny_demo):
+    done = run_main(run_splits.main, "--video_type", "MrHiSum", "--demo", "--n_epochs", 2, "--threads", 1,
+                    "--workers", 0)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tiny_demo / "exp" / "MrHiSum_best_models.json").read_text())
+    assert [s["sigma"] for s in report["casum"]["sigmas"]] == [0.5, 0.6, 0.7, 0.8, 0.9]
+    assert set(report["validation"]) == {"f_score", "map50", "map15"}
+    assert "What the demo printed (docs/mrhisum.md" in done.stdout
+    assert "python evaluation/mrhisum_eval.py --dataset_file" in done.stdout
