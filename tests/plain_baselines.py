@@ -8,6 +8,7 @@ F-score one user at a time with exact integer counts (0 where a precision or rec
 rule; the PoR authors' code gives NaN there).
 """
 import json
+import warnings
 
 import h5py
 import numpy as np
@@ -98,8 +99,10 @@ def split_human_f_score(h5_path, test_keys, eval_method):
 
 
 def correlation(pred, truth):
-    """Spearman's rho and Kendall's tau (between average ranks) as scipy computes them."""
-    return spearmanr(pred, truth)[0], kendalltau(rankdata(pred), rankdata(truth))[0]
+    """Spearman's rho and Kendall's tau (between average ranks) as scipy computes them (NaN for a constant input)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return spearmanr(pred, truth)[0], kendalltau(rankdata(pred), rankdata(truth))[0]
 
 
 def plain_summary_correlation(score_file, h5_path):
