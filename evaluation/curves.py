@@ -59,7 +59,9 @@ def figure_size(n_splits: int) -> tuple[int, int]:
 def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCurves], path: Path) -> Path:
     """Write the picture of the model selection to `path` (PNG, figure_size(len(grid.splits)) pixels).
 
-    Per split: the training loss (top) and the test F1 (bottom) per epoch of every sigma, the legend giving each
+    Per split: the training loss (top, its axis spanning the losses inside the selection window, which the choice
+    compares, in log scale when they are positive) and the test F1 (bottom) per epoch of every sigma, the legend
+    giving each
     sigma's improvement (the number the choice maximises; the chosen sigma in bold lines), every sigma's
     loss-selected epoch as a dot, the chosen epoch as a dashed line, the best test epoch of the chosen sigma as a
     star, the epochs outside the selection window shaded, and the split's random and human F1 as horizontal lines.
@@ -67,7 +69,7 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
     entries = {entry["split"]: entry for entry in report["splits"]}
     width, height = figure_size(len(grid.splits))
@@ -76,7 +78,7 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
     inches = height / DPI
     cells = figure.add_gridspec(rows, columns, left=0.6 * DPI / width, right=1 - 0.1 * DPI / width,
                                 top=1 - 0.3 / inches, bottom=0.05 / inches, wspace=0.22, hspace=0.16)
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(grid.sigmas)))
+    colours = [plt.get_cmap("tab10")(k % 10) for k in range(len(grid.sigmas))]
     improvements = np.array(report["improvements"], dtype=float)
     for index, split in enumerate(grid.splits):
         entry = entries[split]
@@ -100,6 +102,16 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
             loss_axis.plot([selected], [run_curves.losses[selected]], "o", color=colour, markersize=4, zorder=4)
         n_epochs = max(len(curves[key].losses) for key in curves if key[1] == split)
         window = selection_window(n_epochs)
+        eligible = np.concatenate([curves[key].losses[window.start:window.stop] for key in curves if key[1] == split])
+        if eligible.min() > 0:  # log scale: the floors the lowest losses come from stand apart
+            loss_axis.set_yscale("log")
+            loss_axis.set_ylim(eligible.min() / 1.1, eligible.max() * 1.1)
+            loss_axis.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            loss_axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            loss_axis.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            margin = 0.08 * (eligible.max() - eligible.min()) or 0.05
+            loss_axis.set_ylim(eligible.min() - margin, eligible.max() + margin)
         for axis in (loss_axis, f_axis):
             axis.axvspan(-0.5, window.start - 0.5, color="0.92", zorder=0)
             if window.stop < n_epochs:
@@ -109,8 +121,8 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
             axis.tick_params(labelsize=7)
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         chosen_curves = curves[entry["sigma"], split]
-        f_axis.plot([entry["best_epoch"]], [chosen_curves.f_scores[entry["best_epoch"] + 1]], "*", color="crimson",
-                    markersize=11, zorder=5, label=f"best test epoch {entry['best_epoch']}")
+        f_axis.plot([entry["best_epoch"]], [chosen_curves.f_scores[entry["best_epoch"] + 1]], "*", color="gold",
+                    markeredgecolor="black", markersize=12, zorder=5, label=f"best test epoch {entry['best_epoch']}")
         f_axis.plot([], [], "--", color="black", linewidth=1, label=f"chosen epoch {entry['epoch']} (dots: each "
                                                                       f"\u03c3's lowest loss)")
         for name, key, line in (("random", "random_f_score", ":"), ("human", "human_f_score", "-.")):
