@@ -7,7 +7,10 @@ Usage: python evaluation/evaluate_experiment.py EXP_DIR SumMe|TVSum max|avg [--d
 For every sigma (reg0.5 .. reg0.9) and split of the splits file: the TensorBoard events of logs/split{k} are exported to
 scalars.csv (a folder that only has scalars.csv, e.g. from the authors' code, is taken as it is), and f_scores.txt is
 computed from results/split{k}. The runs are shared among N worker processes (default: one per CPU), each reading
-the h5 once. Then choose_best_model prints the paper's table and writes {exp_dir}/{Dataset}_best_models.json.
+the h5 once. Then choose_best_model prints the paper's table, and every number next to the random and human
+baselines of the splits (computed once, cached in {exp_dir}/{Dataset}_baselines.json), and writes
+{exp_dir}/{Dataset}_best_models.json (docs/evaluation.md). Last, {exp_dir}/{Dataset}_curves.png pictures the choice
+of every split, and each run's F1 per epoch goes into its TensorBoard log next to loss_epoch.
 An EXP_DIR that holds one experiment per seed (seed{S}/, from `run_*_splits.sh --seeds`) has every seed's runs
 evaluated, then each seed's table and the table of mean ± standard deviation over the seeds (choose_best_model.py).
 """

@@ -1,8 +1,8 @@
 """F-score of summaries against user summaries, and rank correlation with frame annotations (docs/method.md,
-"Evaluation").
+"Evaluation") or, for SumMe, with the mean user summary (docs/evaluation.md, "Rank correlation").
 
 `evaluate_summary` and `get_corr_coeff` keep the reference's names and numbers; `SummaryScorer` gives the same
-F-scores for many summaries of one video at once.
+F-scores for many summaries of one video at once; `summary_corr_coeff` is this project's SumMe correlation.
 
 One deliberate difference: the reference returns NaN for a user whose summary is empty, or for an empty predicted
 summary (0 / 0 in the precision or the recall); here that user's F-score is 0, so no NaN is ever written.

@@ -17,7 +17,7 @@ from evaluation.evaluation_metrics import evaluate_summary
 from evaluation.experiment import find_runs
 from evaluation.generate_summary import generate_summary
 from evaluation.report import choose
-from evaluation.scalars import export_scalars
+from evaluation.scalars import EVALUATION_EVENTS, export_scalars
 from tests.golden_inputs import GOLDEN
 from tests.helpers import write_events, write_score_files
 
@@ -306,3 +306,19 @@ def test_chain_usage():
                             env=dict(os.environ, PYTHON=sys.executable))
     assert helped.returncode == 0 and helped.stdout.startswith("usage: bash evaluation/choose_best_model.sh")
     assert "--splits_file" in helped.stdout and "--workers" in helped.stdout
+
+
+def test_a_log_of_scalars_csv_only_is_evaluated_again(experiment, h5_path, tmp_path):
+    """A run that has scalars.csv and no training events (the authors' code) gets the evaluation's event file; the
+    next evaluation still takes its scalars.csv as it is rather than exporting the evaluation's events."""
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    logs = exp / "reg0.7" / "SumMe" / "logs" / "split2"
+    export_scalars(logs)
+    for event in logs.glob("events.out.tfevents.*"):
+        event.unlink()
+    csv_text = (logs / "scalars.csv").read_text()
+    for _ in range(2):
+        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path, SPLITS)
+        assert (logs / "scalars.csv").read_text() == csv_text
+        assert [p.name for p in logs.glob("events.out.tfevents.*")] == [EVALUATION_EVENTS]
