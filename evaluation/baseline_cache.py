@@ -8,6 +8,7 @@ the file, or a file that does not parse, is recomputed and replaced.
 """
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -105,9 +106,17 @@ class BaselineCache:
         if not isinstance(cached, dict) or cached.get("key") != self.key:
             return None
         splits = cached.get("splits")
-        if not isinstance(splits, list) or len(splits) != n_splits:
+        if not isinstance(splits, list) or len(splits) != n_splits or not all(map(self.well_formed, splits)):
             return None
         return splits
+
+    @staticmethod
+    def well_formed(entry: object) -> bool:
+        """Whether a cached split holds every baseline, each a finite number or null."""
+        if not isinstance(entry, dict) or any(name not in entry for name in BASELINE_KEYS):
+            return False
+        values = [entry[name] for name in BASELINE_KEYS]
+        return all(value is None or (type(value) in (int, float) and math.isfinite(value)) for value in values)
 
     def save(self, baselines: list[dict]) -> None:
         fileio.write_json(self.path, {"key": self.key, "splits": baselines}, indent=2)

@@ -25,6 +25,10 @@ class RunCurves:
     losses: list[float]
     f_scores: np.ndarray
 
+    def wall_time(self, epoch: int) -> float:
+        """The wall time training logged at `epoch`, 0 past the last logged epoch."""
+        return self.wall_times[epoch] if epoch < len(self.wall_times) else 0.0
+
 
 def read_curves(grid: Grid) -> dict[tuple[float, int], RunCurves]:
     """The RunCurves of every run of the grid, {(sigma, split): curves}."""
@@ -39,14 +43,12 @@ def log_run_scalars(grid: Grid, report: dict, curves: dict[tuple[float, int], Ru
     chosen = {(entry["sigma"], entry["split"]): entry for entry in report["splits"]}
     for key, run in grid.runs.items():
         run_curves = curves[key]
-
-        def wall(epoch):
-            return run_curves.wall_times[epoch] if epoch < len(run_curves.wall_times) else 0.0
-        scalars = [("f_score", float(f), epoch, wall(epoch)) for epoch, f in enumerate(run_curves.f_scores[1:])]
+        scalars = [("f_score", float(f), epoch, run_curves.wall_time(epoch))
+                   for epoch, f in enumerate(run_curves.f_scores[1:])]
         entry = chosen.get(key)
         if entry is not None:
-            scalars += [(tag, entry[tag], entry["epoch"], wall(entry["epoch"])) for tag in ("rho", "tau")
-                        if entry[tag] is not None]
+            at = run_curves.wall_time(entry["epoch"])
+            scalars += [(tag, entry[tag], entry["epoch"], at) for tag in ("rho", "tau") if entry[tag] is not None]
         write_evaluation_events(run.log_dir, scalars)
 
 

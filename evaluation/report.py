@@ -121,7 +121,7 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
     The lines reproduce the reference's report byte for byte (the improvement matrix, one line per split, the
     averages), preceded by our own notes and followed by the clearly labelled best-test-epoch block and the table
     next to the baselines. Rank correlations need TVSum's `annotations`, or for SumMe the dataset `data`; the
-    random and human columns need the splits' `baselines` (baseline_cache.experiment_baselines) of `seeds` seeds.
+    random and human columns need the splits' `baselines` (baseline_cache.compute_baselines) of `seeds` seeds.
     """
     dataset = grid.dataset
     epochs, improvements, short_runs = epochs_and_improvements(grid)
@@ -325,9 +325,11 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
     anno_path = inputs.anno_path if inputs.annotations is not None else None
     cache = BaselineCache(exp_dir, dataset, inputs.dataset_file, inputs.splits_file, inputs.eval_method, anno_path,
                           inputs.seeds)
-    cached = cache.load(len(splits))
-    baselines = cached or compute_baselines(inputs.dataset_file, splits, inputs.splits_file, inputs.eval_method,
-                                            inputs.seeds, inputs.annotations, anno_path, inputs.workers)
+    baselines = cache.load(len(splits))
+    computed = baselines is None
+    if computed:
+        baselines = compute_baselines(inputs.dataset_file, splits, inputs.splits_file, inputs.eval_method, inputs.seeds,
+                                      inputs.annotations, anno_path, inputs.workers)
     chosen = []
     with EvalDataset(inputs.dataset_file) as data:
         for seed, folder, grid in grids:
@@ -346,6 +348,6 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
         fileio.write_json(path, summary, indent=2)
         print("\n" + "\n".join(lines))
         print(f"wrote {path}")
-    if cached is None:  # written last: a report that fails leaves the experiment folder as it was
+    if computed:  # after the reports: a report that fails leaves no new cache behind
         cache.save(baselines)
     return summary, chosen

@@ -181,7 +181,8 @@ def test_cache_key(generated, tmp_path):
     """The cache holds the baselines of exactly one dataset file (path, size, mtime), splits content, eval method,
     number of seeds and annotation file."""
     h5, splits, _ = generated
-    values = [{"split": k, "random_f_score": 40.0 + k} for k in range(3)]
+    values = [{"split": k, "random_f_score": 40.0 + k, "human_f_score": 60.0, "human_rho": None, "human_tau": None}
+              for k in range(3)]
     cache = BaselineCache(tmp_path, "SumMe", h5, splits, "max")
     assert cache.load(3) is None
     cache.save(values)
@@ -202,4 +203,6 @@ def test_cache_key(generated, tmp_path):
     finally:
         os.utime(h5, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     cache.path.write_text('{"key": ')
+    assert cache.load(3) is None
+    cache.save([{**entry, "human_f_score": "60"} for entry in values])
     assert cache.load(3) is None
