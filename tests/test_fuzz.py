@@ -445,8 +445,11 @@ def test_choose_best_model_on_mutated_inputs(base, tmp_path):
     campaign.verify(at_least=150)
 
 
-def test_evaluate_experiment_on_mutated_inputs(base, tmp_path):
-    """The whole chain on a sample of every kind of mutation (each case evaluates 25 runs)."""
+def test_evaluate_experiment_on_mutated_inputs(base, tmp_path, monkeypatch):
+    """The whole chain on a sample of every kind of mutation (each case evaluates 25 runs). The picture is left out
+    (a second per case): it is drawn last, from the files the chain has checked and written; tests/test_idempotent.py
+    and tests/test_split_counts.py draw it."""
+    monkeypatch.setattr(evaluate_experiment, "plot_curves", lambda grid, report, curves, path: path)
     campaign = Campaign("evaluation/evaluate_experiment.py")
     logs, results = base["run"]
     run = Path("exp") / "reg0.6" / "TVSum"

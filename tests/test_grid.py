@@ -139,7 +139,10 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     assert training_outputs(exp / "seed7") == ref.seed7_outputs
 
     table = evaluate(exp, ref.data)
-    assert ref.table.replace("EXP/", "EXP/seed12345/") in table  # the plain experiment's evaluation, unchanged
+    curves = "wrote EXP/SumMe_curves.png and the F-scores of every epoch into each run's TensorBoard log\n"
+    assert ref.table.endswith(curves)
+    plain = ref.table[:-len(curves)]
+    assert plain.replace("EXP/", "EXP/seed12345/") in table  # the plain experiment's evaluation, unchanged
     assert evaluation_outputs(exp / "seed12345") == ref.evaluated
     per_seed = [json.loads((exp / f"seed{seed}" / "SumMe_best_models.json").read_text()) for seed in (7, 12345)]
     summary = json.loads((exp / "SumMe_best_models.json").read_text())
@@ -148,12 +151,15 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
         values = [seed["f_score"] for seed in seeds]
         assert entry["f_score"] == {"mean": round(np.mean(values), 2), "std": round(np.std(values, ddof=1), 2),
                                     "seeds": values}
-        assert entry["sigma"] == [seed["sigma"] for seed in seeds] and entry["rho"] is None
+        assert entry["sigma"] == [seed["sigma"] for seed in seeds]
+        assert entry["rho"]["seeds"] == [seed["rho"] for seed in seeds]  # SumMe's, against the mean user summary
     values = [report["f_score"] for report in per_seed]
     mean, std = round(np.mean(values), 2), round(np.std(values, ddof=1), 2)
     assert summary["f_score"] == {"mean": mean, "std": std, "seeds": values}
-    assert f"\nAvg values :=> F1: {mean:.2f} \u00b1 {std:.2f} (seeds: {values[0]:.2f}, {values[1]:.2f})\n" in table
-    assert table.endswith("wrote EXP/SumMe_best_models.json\n")
+    assert f"\nAvg values :=> F1: {mean:.2f} \u00b1 {std:.2f} (seeds: {values[0]:.2f}, {values[1]:.2f}) Spearman's " \
+           f"\u03c1: " in table
+    assert "\nwrote EXP/SumMe_best_models.json\n" in table
+    assert table.endswith(curves.replace("EXP/", "EXP/seed7/") + curves.replace("EXP/", "EXP/seed12345/"))
 
 
 def test_jobs_stop_at_the_first_failure(ref, tmp_path):

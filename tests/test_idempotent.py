@@ -57,12 +57,15 @@ def chain_argv(exp, inputs, workers=1):
             inputs["anno"], "--workers", workers]
 
 
+OUTPUTS = ("scalars.csv", "f_scores.txt", "_best_models.json", "_baselines.json", "_curves.png", EVALUATION_EVENTS)
+
+
 def outputs(exp):
     """The evaluation's outputs in `exp`: scalars.csv, f_scores.txt, the report, the baselines, the picture and the
-    evaluation's TensorBoard events of every run."""
-    return {name: data for name, data in files(exp).items()
-            if name.endswith(("scalars.csv", "f_scores.txt", "_best_models.json", "_baselines.json", "_curves.png",
-                              EVALUATION_EVENTS))}
+    evaluation's TensorBoard events of every run. Only those are read: an evaluation running meanwhile renames its
+    temporary files away, but never its outputs (os.replace swaps them whole)."""
+    return {str(path.relative_to(exp)): path.read_bytes() for path in sorted(Path(exp).rglob("*"))
+            if path.name.endswith(OUTPUTS)}
 
 
 def shift_scores(exp, shift):
