@@ -7,13 +7,15 @@ on TVSum: 60-150 per video), 20 users (15 for SumMe) each selecting whole shots 
 score every 15 frames. The splits: the PoR authors' 50 splits (data/splits/{tvsum,summe}_splits_50.json, or
 ../shared/data/splits/ beside a development checkout).
 
-Usage: python benchmarks/bench_baselines.py [--workers 2] [--plain_splits 1] [--experiment] [--keep_png PATH]
+Usage: python benchmarks/bench_baselines.py [--workers 2] [--plain_splits 1] [--experiment SumMe|TVSum]
+                                            [--keep_png PATH]
 
 - random_baseline.py on the 50 TVSum splits x 100 seeds, as a whole command (goal: under 30 s on 2 cores);
 - the plain summarizer on the first --plain_splits splits, its F1 compared with ours (equal to 1e-9);
-- with --experiment: a SumMe experiment on the 50 splits (5 sigmas, 400 epochs: TensorBoard logs and 401 score files
-  per run, about 3 GB in a temporary folder), evaluated by `bash evaluation/choose_best_model.sh` from scratch
-  (baselines included; goal: a few minutes); --keep_png keeps its SumMe_curves.png.
+- with --experiment: an experiment on the dataset's 50 splits (5 sigmas, 400 epochs: TensorBoard logs and 401 score
+  files per run; about 3 GB for SumMe, 11 GB for TVSum, in a temporary folder), evaluated by
+  `bash evaluation/choose_best_model.sh` from scratch (baselines included; goal: a few minutes); TVSum needs the
+  real annotations (data/TVSum/ydata-anno.rar or ../shared/data/TVSum/); --keep_png keeps its {Dataset}_curves.png.
 """
 import sys
 from pathlib import Path
@@ -174,7 +176,12 @@ def time_random_baseline(root, workers, plain_splits):
             sys.exit(1)
 
 
-def write_run(base, split, keys, n_steps, signals, sigma, rng):
+def default_anno():
+    local = REPO_ROOT / "data" / "TVSum" / "ydata-anno.rar"
+    return local if local.is_file() else REPO_ROOT.parent / "shared" / "data" / "TVSum" / "ydata-anno.rar"
+
+
+def write_run(base, dataset, split, keys, n_steps, signals, sigma, rng):
     """One finished run: 400 loss_epoch events and the score files of epochs -1..399. The loss falls to a floor
     that depends on sigma; the mean score drifts from its start towards sigma, and the scores lean more and more
     towards the users' choices, so the test F1 rises and wanders."""
@@ -193,36 +200,38 @@ def write_run(base, split, keys, n_steps, signals, sigma, rng):
             lean = 0.3 * progress * (signals[key] - signals[key].mean())
             values = np.clip(mean + lean + 0.15 * (rng.random(n_steps[key]) - 0.5), 0, 1).astype(np.float32)
             scores[key] = values.tolist()
-        (results / f"SumMe_{epoch}.json").write_text(json.dumps(scores))
+        (results / f"{dataset}_{epoch}.json").write_text(json.dumps(scores))
 
 
-def time_experiment(root, workers, keep_png):
-    """Seconds of choose_best_model.sh on a 50-split SumMe experiment evaluated from scratch."""
-    h5_path = root / "summe.h5"
-    n_steps = write_dataset(h5_path, SUMME_FRAMES, 15, np.random.default_rng(1))
+def time_experiment(root, dataset, workers, keep_png):
+    """Seconds of choose_best_model.sh on a 50-split experiment evaluated from scratch."""
+    frames, n_users, eval_method = {"SumMe": (SUMME_FRAMES, 15, "max"), "TVSum": (TVSUM_FRAMES, 20, "avg")}[dataset]
+    h5_path = root / f"{dataset}.h5"
+    n_steps = write_dataset(h5_path, frames, n_users, np.random.default_rng(1))
     with h5py.File(h5_path, "r") as h5:
         signals = {key: h5[key]["user_summary"][()].mean(0)[h5[key]["picks"][()]] for key in h5}
-    splits = splits_file("SumMe")
+    splits = splits_file(dataset)
     test_keys = [split["test_keys"] for split in json.loads(splits.read_text())]
     rng = np.random.default_rng(2)
     start = time.perf_counter()
     for sigma in SIGMAS:
         for split, keys in enumerate(test_keys):
-            write_run(root / "exp" / f"reg{sigma}" / "SumMe", split, keys, n_steps, signals, sigma, rng)
+            write_run(root / "exp" / f"reg{sigma}" / dataset, dataset, split, keys, n_steps, signals, sigma, rng)
     size = sum(path.stat().st_size for path in (root / "exp").rglob("*") if path.is_file())
-    print(f"built a SumMe experiment of 250 runs x 401 score files ({size / 1e9:.1f} GB) in "
+    print(f"built a {dataset} experiment of 250 runs x 401 score files ({size / 1e9:.1f} GB) in "
           f"{time.perf_counter() - start:.0f} s")
-    command = ["bash", str(REPO_ROOT / "evaluation" / "choose_best_model.sh"), str(root / "exp"), "SumMe", "max",
-               "--dataset_file", str(h5_path), "--splits_file", str(splits), "--workers", str(workers)]
+    command = ["bash", str(REPO_ROOT / "evaluation" / "choose_best_model.sh"), str(root / "exp"), dataset,
+               eval_method, "--dataset_file", str(h5_path), "--splits_file", str(splits), "--workers", str(workers)]
+    command += ["--anno", str(default_anno())] if dataset == "TVSum" else []
     before = load()
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHON=sys.executable))
     seconds = time.perf_counter() - start
-    print(f"choose_best_model.sh on the 50-split SumMe experiment (250 runs x 401 epochs, baselines of the 50 splits "
-          f"included, {workers} workers): {seconds:.1f} s (goal: a few minutes; 1-min load {before:.2f} before, "
-          f"{load():.2f} after)")
+    print(f"choose_best_model.sh on the 50-split {dataset} experiment (250 runs x 401 epochs, baselines of the 50 "
+          f"splits included, {workers} workers): {seconds:.1f} s (goal: a few minutes; 1-min load {before:.2f} "
+          f"before, {load():.2f} after)")
     if keep_png is not None:
-        shutil.copy(root / "exp" / "SumMe_curves.png", keep_png)
+        shutil.copy(root / "exp" / f"{dataset}_curves.png", keep_png)
         print(f"kept {keep_png}")
 
 
@@ -230,15 +239,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the CPUs)")
     parser.add_argument("--plain_splits", type=int, default=1, help="splits the plain summarizer is timed on")
-    parser.add_argument("--experiment", action="store_true",
-                        help="also time the evaluation of a whole 50-split SumMe experiment (about 3 GB on disk)")
+    parser.add_argument("--experiment", choices=("SumMe", "TVSum"), default=None,
+                        help="also time the evaluation of a whole 50-split experiment of that dataset (3 or 11 GB)")
     parser.add_argument("--keep_png", type=Path, default=None, help="with --experiment: keep its curves picture here")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, 1-min load {load():.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         time_random_baseline(Path(tmp), args.workers, args.plain_splits)
         if args.experiment:
-            time_experiment(Path(tmp), args.workers, args.keep_png)
+            time_experiment(Path(tmp), args.experiment, args.workers, args.keep_png)
 
 
 if __name__ == "__main__":
