@@ -1,12 +1,15 @@
 """TensorBoard scalars, written with TensorBoard's own event writer (no torch needed, so evaluation can add its
 per-epoch F-scores to a run's log next to training's `loss_epoch`)."""
+import io
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.summary.writer.record_writer import RecordWriter
 
 from common.errors import UserError
 from common.fileio import reason
@@ -58,3 +61,16 @@ class ScalarLog:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def event_file_bytes(scalars: Iterable[tuple[str, float, int, float]], wall_time: float) -> bytes:
+    """The content of an event file holding `scalars` [(tag, value, step, wall_time), ...], framed as TensorBoard's
+    writer frames it, after the file-version event at `wall_time`. The wall times are given, not read from the
+    clock, so the same scalars give the same bytes (a file rewritten with them is unchanged)."""
+    buffer = io.BytesIO()
+    records = RecordWriter(buffer)
+    records.write(Event(wall_time=wall_time, file_version="brain.Event:2").SerializeToString())
+    for tag, value, step, at in scalars:
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+        records.write(Event(step=step, wall_time=at, summary=summary).SerializeToString())
+    return buffer.getvalue()

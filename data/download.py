@@ -7,6 +7,7 @@
 
 What ends up where (relative to the checkout, or to --dest):
     data/splits/{summe,tvsum}_splits.json
+    data/splits/{summe,tvsum}_splits_50.json   (the 50 random splits of "Performance over Random", from its authors)
     data/MrHiSum/mr_hisum_split.json
     data/TVSum/ydata-anno.rar and the ydata-anno.tsv unpacked from it
     data/{SumMe,TVSum}/eccv16_dataset_{summe,tvsum}_google_pool5.h5   (unpacked from the authors' .rar archives)
@@ -39,6 +40,7 @@ from common.fileio import atomic_path
 from common.paths import REPO_ROOT
 
 GITHUB_DATA = "https://github.com/e-apostolidis/CA-SUM/raw/main/data"
+POR_SPLITS = "https://raw.githubusercontent.com/e-apostolidis/PoR-Summarization-Measure/master/data/splits"
 ZENODO_MODELS = "https://zenodo.org/records/6562992/files/icmr22_zenodo_pretrained_models.zip?download=1"
 MRHISUM_DATA = "https://github.com/MRHiSum/MR.HiSum/raw/main/dataset"
 DATASETS = ("SumMe", "TVSum")
@@ -51,7 +53,8 @@ USER_AGENT = "CA-SUM-download/1.0 (Python urllib)"
 class Item:
     """One file to fetch.
 
-    name: its file name on the server (also the name looked up under --mirror); url: the authors' URL; path: where
+    name: its file name under --mirror (on the authors' server too, except the PoR splits, which are named like the
+    paper's there); url: the authors' URL; path: where
     the download is stored, relative to the destination; sha256: the published checksum, or None when unknown;
     member: the one file unpacked from this archive into the archive's folder; tree: the folder the released-models
     archive is unpacked into; keep: whether the downloaded archive stays after unpacking.
@@ -78,6 +81,10 @@ ITEMS = {
              sha256="8fb470a0f966627527cd22f01a16ce4011da1d66eca66a8592af9d3fa3857786"),
         Item("tvsum_splits.json", f"{GITHUB_DATA}/splits/tvsum_splits.json", "data/splits/tvsum_splits.json",
              sha256="81a865c25e8213d19988c972a14769585c65a97039ad5e4f1dbfbac1ee5454ff"),
+        Item("summe_splits_50.json", f"{POR_SPLITS}/summe_splits.json", "data/splits/summe_splits_50.json",
+             sha256="968eb46bd01f21ce411a0a57960b6442051d683015d2a196f72c10854d73860f"),
+        Item("tvsum_splits_50.json", f"{POR_SPLITS}/tvsum_splits.json", "data/splits/tvsum_splits_50.json",
+             sha256="f8bc5fcaf035205879eb641b8461fb66eddd60ed756dff537b2b1a20df79905d"),
         Item("ydata-anno.rar", f"{GITHUB_DATA}/TVSum/ydata-anno.rar", "data/TVSum/ydata-anno.rar",
              sha256="fbbdc950bdb0484535b79cbffa1f14416d79a3cdfb7156ed9b635fa28eb57dd1", member="ydata-anno.tsv"),
         h5_item("SumMe"),
@@ -398,7 +405,8 @@ def build_parser():
     p = argparse.ArgumentParser(
         prog="python data/download.py",
         description="Download the SumMe/TVSum h5 files, splits and TVSum annotations (from the authors' GitHub "
-                    "repository) and the released CA-SUM models (from Zenodo record 6562992).")
+                    "repository), the 50-split files of Performance over Random (from its authors' repository), "
+                    "Mr.HiSum's split file and the released CA-SUM models (from Zenodo record 6562992).")
     p.add_argument("what", nargs="?", choices=("datasets", "models", "mrhisum", "all"), default="all",
                    help="what to fetch: the SumMe/TVSum data, the released models, Mr.HiSum's split file, or all "
                         "(default: all)")

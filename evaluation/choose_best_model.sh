@@ -5,9 +5,11 @@
 # EXP_DIR holds reg0.5 .. reg0.9 (or one such experiment per seed{S}/ folder: each seed's table, then the mean and
 # standard deviation over the seeds); DATASET is SumMe or TVSum; EVAL_METHOD is max (SumMe) or avg (TVSum).
 # Exports the TensorBoard logs, computes the F-scores of every sigma and split, then prints the chosen sigma and
-# epoch per split and the averages (evaluation/evaluate_experiment.py does it all in one Python command; set PYTHON
-# to choose the interpreter). The number of splits and their test videos come from --splits_file (default: the
-# dataset's usual splits file, data/splits/{dataset}_splits.json).
+# epoch per split and the averages, then every number next to the random and human baselines of the splits, and
+# writes EXP_DIR/{Dataset}_curves.png and each run's F1 per epoch into its TensorBoard log (docs/evaluation.md;
+# evaluation/evaluate_experiment.py does it all in one Python command; set PYTHON to choose the interpreter). The
+# number of splits and their test videos come from --splits_file (default: the dataset's usual splits file,
+# data/splits/{dataset}_splits.json; the PoR protocol's 50: data/splits/{dataset}_splits_50.json).
 set -euo pipefail
 usage="usage: bash evaluation/choose_best_model.sh EXP_DIR DATASET EVAL_METHOD [--dataset_file H5] [--splits_file JSON] [--anno PATH] [--workers N]"
 case "${1:-}" in

@@ -14,11 +14,14 @@ from evaluation.generate_summary import VideoShots
 
 @dataclass
 class EvalVideo:
-    """One video as the evaluation sees it: its shots/frames, the F-score against its users, its number of scores."""
+    """One video as the evaluation sees it: its shots/frames, the F-score against its users, its number of scores,
+    and for the baselines and the rank correlations the user summaries (binary int8 [n_users, width]) and picks."""
     key: str
     shots: VideoShots
     scorer: SummaryScorer
     n_scores: int
+    users: np.ndarray
+    picks: np.ndarray
 
 
 class EvalDataset:
@@ -78,7 +81,7 @@ def read_video(video: VideoGroup) -> EvalVideo:
         shots = VideoShots(bounds, n_frames, picks)
     except ValueError as e:
         raise UserError(f"{video.path}: {video.key}: {e}") from None
-    return EvalVideo(video.key, shots, SummaryScorer(shots, users), picks.size)
+    return EvalVideo(video.key, shots, SummaryScorer(shots, users), picks.size, users.astype(np.int8), picks)
 
 
 def epoch_files(results_dir: Path, dataset: str) -> list[tuple[int, Path]]:

@@ -7,7 +7,10 @@ Usage: python evaluation/evaluate_experiment.py EXP_DIR SumMe|TVSum max|avg [--d
 For every sigma (reg0.5 .. reg0.9) and split of the splits file: the TensorBoard events of logs/split{k} are exported to
 scalars.csv (a folder that only has scalars.csv, e.g. from the authors' code, is taken as it is), and f_scores.txt is
 computed from results/split{k}. The runs are shared among N worker processes (default: one per CPU), each reading
-the h5 once. Then choose_best_model prints the paper's table and writes {exp_dir}/{Dataset}_best_models.json.
+the h5 once. Then choose_best_model prints the paper's table, and every number next to the random and human
+baselines of the splits (computed once, cached in {exp_dir}/{Dataset}_baselines.json), and writes
+{exp_dir}/{Dataset}_best_models.json (docs/evaluation.md). Last, {exp_dir}/{Dataset}_curves.png pictures the choice
+of every split, and each run's F1 per epoch goes into its TensorBoard log next to loss_epoch.
 An EXP_DIR that holds one experiment per seed (seed{S}/, from `run_*_splits.sh --seeds`) has every seed's runs
 evaluated, then each seed's table and the table of mean ± standard deviation over the seeds (choose_best_model.py).
 """
@@ -17,11 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-
-from tqdm import tqdm
 
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
 from common.errors import UserError, run_cli
@@ -29,10 +28,11 @@ from common.h5data import open_h5
 from common.paths import default_dataset_file, default_splits_file
 from common.splits import load_splits
 from evaluation.annotations import check_annotations, load_annotations
-from evaluation.eval_data import EvalDataset
+from evaluation.curves import log_run_scalars, plot_curves, read_curves
 from evaluation.experiment import find_runs, seed_experiments
 from evaluation.fscores import compute_fscores
-from evaluation.report import report_experiment
+from evaluation.pool import map_jobs
+from evaluation.report import ReportInputs, report_experiment
 from evaluation.scalars import export_scalars, has_events
 
 
@@ -51,40 +51,13 @@ def evaluate_run(data, log_dir, results_dir, dataset, eval_method):
     return {key: video.n_scores for key, video in data.videos.items()}
 
 
-_worker_data = None  # the EvalDataset of a worker process, opened once by _open_dataset
-
-
-def _open_dataset(dataset_file):
-    global _worker_data
-    _worker_data = EvalDataset(dataset_file)
-
-
-def _evaluate_run_in_worker(*job):
-    return evaluate_run(_worker_data, *job)
-
-
 def evaluate_runs(runs, dataset, eval_method, dataset_file, workers):
     """Evaluate every run of `runs` (RunFolders), in `workers` processes (each reading the h5 once);
     return {video: n_scores}."""
     jobs = [(run.log_dir, run.results_dir, dataset, eval_method) for run in runs]
     n_scores = {}
-    with tqdm(total=len(jobs), desc=f"Evaluating {dataset}", unit="run", ncols=80, disable=None) as progress:
-        if workers <= 1:
-            with EvalDataset(dataset_file) as data:
-                for job in jobs:
-                    n_scores.update(evaluate_run(data, *job))
-                    progress.update()
-            return n_scores
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        with ProcessPoolExecutor(workers, context, initializer=_open_dataset, initargs=(dataset_file,)) as pool:
-            futures = [pool.submit(_evaluate_run_in_worker, *job) for job in jobs]
-            try:
-                for future in as_completed(futures):
-                    n_scores.update(future.result())
-                    progress.update()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
+    for found in map_jobs(evaluate_run, jobs, dataset_file, workers, f"Evaluating {dataset}", "run"):
+        n_scores.update(found)
     return n_scores
 
 
@@ -92,7 +65,8 @@ def evaluate_experiment(exp_dir: Path, dataset: str, eval_method: str, dataset_f
                         splits_file: Path | None = None, anno: Path | None = None, workers: int = 1) -> dict:
     """Export the logs and compute the F-scores of every run (of every seed's experiment), then choose the models;
     return the report."""
-    n_splits = len(load_splits(splits_file or default_splits_file(dataset)))
+    splits_file = Path(splits_file or default_splits_file(dataset))
+    n_splits = len(load_splits(splits_file))
     experiments = [folder for _, folder in seed_experiments(exp_dir)] or [exp_dir]
     runs = [run for folder in experiments for run in find_runs(folder, dataset, n_splits).runs.values()]
     check_logs(runs)
@@ -102,7 +76,14 @@ def evaluate_experiment(exp_dir: Path, dataset: str, eval_method: str, dataset_f
     n_scores = evaluate_runs(runs, dataset, eval_method, dataset_file, min(workers, len(runs)))
     if annotations is not None:
         check_annotations(annotations, anno_path, n_scores, dataset_file)
-    return report_experiment(exp_dir, dataset, n_splits, annotations, anno_path)
+    inputs = ReportInputs(dataset_file, splits_file, eval_method, annotations, anno_path, workers=workers)
+    report, chosen = report_experiment(exp_dir, dataset, inputs)
+    for grid, grid_report in chosen:
+        curves = read_curves(grid)
+        log_run_scalars(grid, grid_report, curves)
+        path = plot_curves(grid, grid_report, curves, grid.exp_dir / f"{dataset}_curves.png")
+        print(f"wrote {path} and the F-scores of every epoch into each run's TensorBoard log")
+    return report
 
 
 def build_parser():

@@ -1,8 +1,8 @@
 """F-score of summaries against user summaries, and rank correlation with frame annotations (docs/method.md,
-"Evaluation").
+"Evaluation") or, for SumMe, with the mean user summary (docs/evaluation.md, "Rank correlation").
 
 `evaluate_summary` and `get_corr_coeff` keep the reference's names and numbers; `SummaryScorer` gives the same
-F-scores for many summaries of one video at once.
+F-scores for many summaries of one video at once; `summary_corr_coeff` is this project's SumMe correlation.
 
 One deliberate difference: the reference returns NaN for a user whose summary is empty, or for an empty predicted
 summary (0 / 0 in the precision or the recall); here that user's F-score is 0, so no NaN is ever written.
@@ -100,14 +100,25 @@ def subsampled_length(n_frames):
     return -(-n_frames // ANNOTATION_STEP)
 
 
+def rank_correlation(pred, true, pred_ranks=None):
+    """(Spearman's rho, Kendall's tau) of two score vectors, tau computed between their average ranks (tau-b, ties
+    counted); NaN when either is constant, without scipy's warnings. `pred_ranks`: rankdata(pred), when known."""
+    from scipy.stats import kendalltau, rankdata, spearmanr  # 0.5 s to import: only the correlation needs it
+
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        ranks = rankdata(pred) if pred_ranks is None else pred_ranks
+        return spearmanr(pred, true)[0], kendalltau(ranks, rankdata(true))[0]
+
+
 def get_corr_coeff(pred_imp_scores, user_scores):
     """(Spearman's rho, Kendall's tau) of predicted scores against each annotator, averaged over annotators.
 
     `user_scores` [n_users, n_frames] are raw annotations: each row is divided by its max, then sub-sampled with
     step 15, which must leave as many values as there are predicted scores. Kendall's tau is computed between the
-    (average) ranks of the two.
+    (average) ranks of the two. Constant scores or annotations have no rank correlation: NaN, as in the reference.
     """
-    from scipy.stats import kendalltau, rankdata, spearmanr  # 0.5 s to import: only the correlation needs it
+    from scipy.stats import rankdata
 
     pred = np.asarray(pred_imp_scores)
     user_scores = np.asarray(user_scores)
@@ -117,12 +128,28 @@ def get_corr_coeff(pred_imp_scores, user_scores):
         raise ValueError(f"{len(pred)} predicted scores, but {user_scores.shape[1]} annotated frames sub-sample to "
                          f"{subsampled_length(user_scores.shape[1])}")
     pred_ranks = rankdata(pred)
-    rhos, taus = [], []
-    # Constant scores or annotations have no rank correlation: NaN, as in the reference, without its warnings.
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")
-        for user in user_scores:
-            true = (user / user.max(initial=-1))[::ANNOTATION_STEP]
-            rhos.append(spearmanr(pred, true)[0])
-            taus.append(kendalltau(pred_ranks, rankdata(true))[0])
+    rhos, taus = zip(*[rank_correlation(pred, subsampled_annotation(user), pred_ranks) for user in user_scores])
     return float(np.mean(rhos)), float(np.mean(taus))
+
+
+def subsampled_annotation(user):
+    """One annotator's frame scores as get_corr_coeff compares them: divided by their max, every 15th frame."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (user / user.max(initial=-1))[::ANNOTATION_STEP]
+
+
+def summary_corr_coeff(pred_imp_scores, user_summary, picks):
+    """(Spearman's rho, Kendall's tau) of predicted scores against the share of the users who selected each sampled
+    frame, `user_summary.mean(0)[picks]` (docs/evaluation.md, "Rank correlation": the SumMe definition used here).
+
+    `user_summary` [n_users, n_frames] binary; `picks` [n_scores] the frame of each predicted score.
+    """
+    pred = np.asarray(pred_imp_scores)
+    users = np.asarray(user_summary)
+    picks = np.asarray(picks)
+    if pred.ndim != 1 or users.ndim != 2 or picks.shape != pred.shape:
+        raise ValueError("expected a score vector, a [n_users, n_frames] user summary array and one pick per score")
+    if picks.size and picks.max() >= users.shape[1]:
+        raise ValueError(f"pick {picks.max()} is beyond the {users.shape[1]} frames of the user summaries")
+    rho, tau = rank_correlation(pred, users.mean(axis=0)[picks])
+    return float(rho), float(tau)

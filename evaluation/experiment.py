@@ -106,6 +106,12 @@ def seed_experiments(exp_dir: Path) -> list[tuple[int, Path]]:
 
 def read_losses(path: Path) -> list[float]:
     """The loss_epoch column of a scalars.csv, one value per epoch 0, 1, ..."""
+    return read_loss_log(path)[1]
+
+
+def read_loss_log(path: Path) -> tuple[list[float], list[float]]:
+    """(wall times, losses) of a scalars.csv, one row per epoch 0, 1, ... The wall times only date the evaluation's
+    TensorBoard scalars: one that is missing or not a finite number is 0."""
     path = Path(path)
     text = fileio.read_text(path, "loss file", " (export it with evaluation/export_tensorboard_log.py)")
     try:
@@ -115,7 +121,8 @@ def read_losses(path: Path) -> list[float]:
     if not rows or "loss_epoch" not in rows[0]:
         raise UserError(f"{path}: no loss_epoch column")
     column, step = rows[0].index("loss_epoch"), rows[0].index("step") if "step" in rows[0] else None
-    losses = []
+    wall = rows[0].index("wall_time") if "wall_time" in rows[0] else None
+    losses, wall_times = [], []
     for line_no, row in enumerate(rows[1:], start=2):
         try:
             loss, logged_step = float(row[column]), None if step is None else float(row[step])
@@ -127,9 +134,19 @@ def read_losses(path: Path) -> list[float]:
             raise UserError(f"{path}: line {line_no}: step {row[step]}, expected {len(losses)} "
                             f"(one row per epoch 0, 1, ...)")
         losses.append(loss)
+        wall_times.append(wall_time(row[wall]) if wall is not None and wall < len(row) else 0.0)
     if not losses:
         raise UserError(f"{path}: no loss_epoch values")
-    return losses
+    return wall_times, losses
+
+
+def wall_time(text: str) -> float:
+    """A wall_time cell as a float, 0 when it is not a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        return 0.0
+    return value if np.isfinite(value) else 0.0
 
 
 def read_f_scores(path: Path) -> np.ndarray:

@@ -1,6 +1,11 @@
-"""A run's logged losses: the `loss_epoch` scalars of its TensorBoard events, and their export to scalars.csv
-(wall_time,step,loss_epoch), which model selection reads. The events are read with TensorBoard's own reader, so
-TensorFlow is not needed; values are written as Python's csv module writes floats."""
+"""A run's TensorBoard log: the `loss_epoch` scalars training logged, their export to scalars.csv
+(wall_time,step,loss_epoch), which model selection reads, and the evaluation's own scalars written beside them.
+
+The events are read with TensorBoard's own reader, so TensorFlow is not needed; values are written as Python's csv
+module writes floats. The evaluation's scalars go to one event file of a fixed name, EVALUATION_EVENTS, replaced
+atomically on every evaluation (so re-evaluating never adds events); it sorts after training's files (named by
+their creation time), so a purge that resumed training logged never drops its events, and it holds no loss_epoch.
+"""
 import csv
 import io
 import math
@@ -10,14 +15,16 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from common import fileio
 from common.errors import UserError
+from common.tblog import event_file_bytes
 
 TAG = "loss_epoch"
 HEADER = ("wall_time", "step", TAG)
+EVALUATION_EVENTS = "events.out.tfevents.9999999999.evaluation"
 
 
 def has_events(log_dir: Path) -> bool:
-    """Whether the folder holds TensorBoard event files."""
-    return any(Path(log_dir).glob("events.out.tfevents.*"))
+    """Whether the folder holds training's TensorBoard event files (the evaluation's own file does not count)."""
+    return any(path.name != EVALUATION_EVENTS for path in Path(log_dir).glob("events.out.tfevents.*"))
 
 
 def read_loss_events(log_dir: Path) -> list[tuple[float, int, float]]:
@@ -50,4 +57,12 @@ def export_scalars(log_dir: Path, output_dir: Path | None = None) -> Path:
     writer.writerows(rows)
     path = Path(output_dir if output_dir is not None else log_dir) / "scalars.csv"
     fileio.write_text(path, text.getvalue())
+    return path
+
+
+def write_evaluation_events(log_dir: Path, scalars: list[tuple[str, float, int, float]]) -> Path:
+    """Replace the evaluation's event file of a run's log folder with `scalars` [(tag, value, step, wall_time)];
+    return its path."""
+    path = Path(log_dir) / EVALUATION_EVENTS
+    fileio.write_bytes(path, event_file_bytes(scalars, scalars[0][3] if scalars else 0.0))
     return path

@@ -82,3 +82,18 @@ def write_score_files(results: Path, dataset: str, scores: dict[int, dict[str, l
     for epoch, by_video in scores.items():
         (results / f"{dataset}_{epoch}.json").write_text(json.dumps(by_video))
     return Path(results)
+
+
+def report_table(stdout: str) -> dict[str, dict[str, str]]:
+    """The table choose_best_model prints next to the baselines: {split or "mean": {column: printed value}}."""
+    lines = stdout[stdout.index("Next to the baselines"):].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:3] == ["split", "\u03c3", "epoch"])
+    header = [name.strip() for name in ["split", "\u03c3", "epoch"] +
+              [lines[start][k:k + 11] for k in range(16, len(lines[start]), 11)]]
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.strip() or line.startswith("wrote "):
+            break
+        cells = [line[:5], line[6:10], line[11:16]] + [line[k:k + 11] for k in range(16, len(line), 11)]
+        rows[cells[0].strip()] = dict(zip(header, (cell.strip() for cell in cells)))
+    return rows

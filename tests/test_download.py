@@ -25,7 +25,7 @@ from tests.conftest import dataset_file
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = ["--timeout", "5"]
-SPLITS = ("summe_splits.json", "tvsum_splits.json")
+SPLITS = ("summe_splits.json", "tvsum_splits.json", "summe_splits_50.json", "tvsum_splits_50.json")
 H5_ARCHIVES = {"eccv16_dataset_summe_google_pool5.rar": ("SumMe", "7zip", None),
                "eccv16_dataset_tvsum_google_pool5.rar": ("TVSum", "ustar", "gzip")}
 
@@ -138,11 +138,20 @@ def test_layout_matches_the_default_paths():
     assert "data/TVSum/ydata-anno.tsv" in provided
 
 
+def test_por_splits_come_from_the_por_authors_repository():
+    por = {item.path: item.url for item in download.ITEMS["datasets"] if item.name.endswith("_50.json")}
+    base = "https://raw.githubusercontent.com/e-apostolidis/PoR-Summarization-Measure/master/data/splits"
+    assert por == {"data/splits/summe_splits_50.json": f"{base}/summe_splits.json",
+                   "data/splits/tvsum_splits_50.json": f"{base}/tvsum_splits.json"}
+
+
 def test_published_checksums_are_those_of_the_authors_files():
     known = {item.name: item.sha256 for item in download.ITEMS["datasets"] if item.sha256}
     assert known == {
         "summe_splits.json": hashlib.sha256(dataset_file("splits/summe_splits.json").read_bytes()).hexdigest(),
         "tvsum_splits.json": hashlib.sha256(dataset_file("splits/tvsum_splits.json").read_bytes()).hexdigest(),
+        "summe_splits_50.json": hashlib.sha256(dataset_file("splits/summe_splits_50.json").read_bytes()).hexdigest(),
+        "tvsum_splits_50.json": hashlib.sha256(dataset_file("splits/tvsum_splits_50.json").read_bytes()).hexdigest(),
         "ydata-anno.rar": hashlib.sha256(dataset_file("TVSum/ydata-anno.rar").read_bytes()).hexdigest(),
     }
 
@@ -176,11 +185,11 @@ def test_datasets_are_fetched_unpacked_then_skipped(server, dataset_files, tmp_p
     run(server, dest, "datasets")
     assert server.requests == []
     out = capsys.readouterr().out
-    assert out.count("already present") == 6
+    assert out.count("already present") == 8
     assert "data/TVSum/ydata-anno.rar: already present (sha256 fbbdc950" in out
 
     run(server, dest, "datasets", "--force")
-    assert len(server.requests) == 5
+    assert len(server.requests) == 7
 
 
 def test_interrupted_transfer_resumes_with_a_range_request(server, dataset_files, tmp_path):

@@ -17,7 +17,7 @@ from evaluation.evaluation_metrics import evaluate_summary
 from evaluation.experiment import find_runs
 from evaluation.generate_summary import generate_summary
 from evaluation.report import choose
-from evaluation.scalars import export_scalars
+from evaluation.scalars import EVALUATION_EVENTS, export_scalars
 from tests.golden_inputs import GOLDEN
 from tests.helpers import write_events, write_score_files
 
@@ -191,8 +191,10 @@ def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
             assert (results / "f_scores.txt").read_text().splitlines() == [
                 repr(float(v)) for v in one_at_a_time(results, "SumMe", h5_path, range(-1, 24), "max")]
             assert (exp / f"reg{sigma}" / "SumMe" / "logs" / f"split{k}" / "scalars.csv").is_file()
-    choose_best_model.main(["--exp_dir", str(exp), "--dataset", "SumMe", "--splits_file", str(SPLITS)])
-    assert done.stdout == capsys.readouterr().out
+    choose_best_model.main(["--exp_dir", str(exp), "--dataset", "SumMe", "--splits_file", str(SPLITS),
+                            "--dataset_file", str(h5_path)])
+    assert done.stdout == capsys.readouterr().out + (f"wrote {exp / 'SumMe_curves.png'} and the F-scores of every "
+                                                     f"epoch into each run's TensorBoard log\n")
     report = json.loads((exp / "SumMe_best_models.json").read_text())
     assert [entry["split"] for entry in report["splits"]] == [0, 1, 2, 3, 4]
     assert all(20 <= entry["epoch"] <= 23 for entry in report["splits"])
@@ -280,7 +282,10 @@ def test_tvsum_chain_with_annotations(anno_path, recipes, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Spearman's \u03c1: " in done.stdout and "=" * 84 in done.stdout
     report = json.loads((exp / "TVSum_best_models.json").read_text())
-    direct = json.loads(json.dumps(choose(find_runs(exp, "TVSum", 5), load_tvsum_annotations(anno), anno)[0]))
+    baselines = json.loads((exp / "TVSum_baselines.json").read_text())["splits"]
+    with EvalDataset(h5) as data:
+        direct = choose(find_runs(exp, "TVSum", 5), load_tvsum_annotations(anno), anno, data, baselines)[0]
+    direct = json.loads(json.dumps(direct))
     assert report == direct and all(isinstance(entry["rho"], float) for entry in report["splits"])
 
     wrong = tmp_path / "anno.tsv"  # video_38 annotated with 15 frames more than the h5 has
@@ -311,3 +316,19 @@ def test_a_reader_that_stops_early_is_not_an_error(recipes, h5_path, n_steps, tm
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
     assert done.stdout.startswith("[epoch -1] f_score: ") and done.stdout.count("\n") == 1
     assert done.stderr == ""
+
+
+def test_a_log_of_scalars_csv_only_is_evaluated_again(experiment, h5_path, tmp_path):
+    """A run that has scalars.csv and no training events (the authors' code) gets the evaluation's event file; the
+    next evaluation still takes its scalars.csv as it is rather than exporting the evaluation's events."""
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    logs = exp / "reg0.7" / "SumMe" / "logs" / "split2"
+    export_scalars(logs)
+    for event in logs.glob("events.out.tfevents.*"):
+        event.unlink()
+    csv_text = (logs / "scalars.csv").read_text()
+    for _ in range(2):
+        evaluate_experiment.evaluate_experiment(exp, "SumMe", "max", h5_path, SPLITS)
+        assert (logs / "scalars.csv").read_text() == csv_text
+        assert [p.name for p in logs.glob("events.out.tfevents.*")] == [EVALUATION_EVENTS]

@@ -14,7 +14,7 @@ import pytest
 
 from common.errors import UserError
 from evaluation.experiment import seed_experiments
-from evaluation.report import report_experiment, summarize_seeds
+from evaluation.report import ReportInputs, report_experiment, summarize_seeds
 from experiments import run_splits
 from tests.grid_helpers import (
     REPO,
@@ -139,7 +139,10 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     assert training_outputs(exp / "seed7") == ref.seed7_outputs
 
     table = evaluate(exp, ref.data)
-    assert ref.table.replace("EXP/", "EXP/seed12345/") in table  # the plain experiment's evaluation, unchanged
+    curves = "wrote EXP/SumMe_curves.png and the F-scores of every epoch into each run's TensorBoard log\n"
+    assert ref.table.endswith(curves)
+    plain = ref.table[:-len(curves)]
+    assert plain.replace("EXP/", "EXP/seed12345/") in table  # the plain experiment's evaluation, unchanged
     assert evaluation_outputs(exp / "seed12345") == ref.evaluated
     per_seed = [json.loads((exp / f"seed{seed}" / "SumMe_best_models.json").read_text()) for seed in (7, 12345)]
     summary = json.loads((exp / "SumMe_best_models.json").read_text())
@@ -148,12 +151,15 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
         values = [seed["f_score"] for seed in seeds]
         assert entry["f_score"] == {"mean": round(np.mean(values), 2), "std": round(np.std(values, ddof=1), 2),
                                     "seeds": values}
-        assert entry["sigma"] == [seed["sigma"] for seed in seeds] and entry["rho"] is None
+        assert entry["sigma"] == [seed["sigma"] for seed in seeds]
+        assert entry["rho"]["seeds"] == [seed["rho"] for seed in seeds]  # SumMe's, against the mean user summary
     values = [report["f_score"] for report in per_seed]
     mean, std = round(np.mean(values), 2), round(np.std(values, ddof=1), 2)
     assert summary["f_score"] == {"mean": mean, "std": std, "seeds": values}
-    assert f"\nAvg values :=> F1: {mean:.2f} \u00b1 {std:.2f} (seeds: {values[0]:.2f}, {values[1]:.2f})\n" in table
-    assert table.endswith("wrote EXP/SumMe_best_models.json\n")
+    assert f"\nAvg values :=> F1: {mean:.2f} \u00b1 {std:.2f} (seeds: {values[0]:.2f}, {values[1]:.2f}) Spearman's " \
+           f"\u03c1: " in table
+    assert "\nwrote EXP/SumMe_best_models.json\n" in table
+    assert table.endswith(curves.replace("EXP/", "EXP/seed7/") + curves.replace("EXP/", "EXP/seed12345/"))
 
 
 def test_jobs_stop_at_the_first_failure(ref, tmp_path):
@@ -185,15 +191,20 @@ def test_runs_of_another_length_are_refused_before_anything_trains(ref, tmp_path
     assert not (exp / "reg0.5" / "SumMe" / "results" / "split0").exists()
 
 
+BASELINES = {"random_f_score": 20.0, "human_f_score": 50.0, "human_rho": 0.2, "human_tau": 0.17}
+
+
 def report(f_scores, rhos=None, taus=None, sigma=0.6):
-    """A choose_best_model report with the given per-split values (the averages are their means, rounded)."""
+    """A choose_best_model report with the given per-split values (the averages are their means, rounded) and the
+    same baselines in every split (PoR = F1 / 20 x 100)."""
     splits = [{"split": k, "sigma": sigma, "epoch": 20 + k, "f_score": f, "rho": None if rhos is None else rhos[k],
-               "tau": None if taus is None else taus[k], "best_epoch": 30, "best_epoch_f_score": f + 1}
-              for k, f in enumerate(f_scores)]
+               "tau": None if taus is None else taus[k], "best_epoch": 30, "best_epoch_f_score": f + 1,
+               "por": f * 5, **BASELINES} for k, f in enumerate(f_scores)]
     def average(values):
         return None if values is None or None in values else round(float(np.mean(values)), 2)
     return {"dataset": "TVSum", "correlation": rhos is not None, "splits": splits, "f_score": average(f_scores),
-            "rho": average(rhos), "tau": average(taus), "best_epoch_f_score": average(f_scores) + 1}
+            "rho": average(rhos), "tau": average(taus), "best_epoch_f_score": average(f_scores) + 1,
+            "por": float(np.mean(f_scores)) * 5, **BASELINES}
 
 
 def test_seed_summary_with_correlations():
@@ -204,17 +215,23 @@ def test_seed_summary_with_correlations():
     assert summary["splits"][0] == {"split": 0, "sigma": [0.6, 0.8], "epoch": [20, 20],
                                     "f_score": {"mean": 60.5, "std": 0.71, "seeds": [60.0, 61.0]},
                                     "rho": {"mean": 0.15, "std": 0.071, "seeds": [0.1, 0.2]},
-                                    "tau": {"mean": 0.075, "std": 0.035, "seeds": [0.05, 0.1]}}
+                                    "tau": {"mean": 0.075, "std": 0.035, "seeds": [0.05, 0.1]},
+                                    "por": {"mean": 302.5, "std": 3.54, "seeds": [300.0, 305.0]}, **BASELINES}
     assert summary["f_score"] == {"mean": 60.1, "std": 0.07, "seeds": [60.15, 60.05]}
+    assert summary["por"] == {"mean": 300.5, "std": 0.35, "seeds": [300.75, 300.25]}
+    assert {key: summary[key] for key in BASELINES} == BASELINES
+    assert lines[-1] == ("Avg values :=> PoR: 300.50 \u00b1 0.35 (seeds: 300.75, 300.25)  random F1: 20.00  human F1: "
+                         "50.00  human \u03c1: 0.200  human \u03c4: 0.170")
     assert lines[0] == "Over 2 seeds (1, 2): mean \u00b1 sample standard deviation, then each seed's value"
     assert lines[1] == ("[Split: 0] Fscore: 60.50 \u00b1 0.71 (seeds: 60.00, 61.00) Spearman's \u03c1: 0.150 \u00b1 "
                         "0.071 (seeds: 0.100, 0.200) Kendall's \u03c4: 0.075 \u00b1 0.035 (seeds: 0.050, 0.100)")
-    assert lines[-1].startswith("Avg values (best test epoch, NOT the paper's protocol) :=> F1: ")
+    assert ("Avg values (best test epoch, NOT the paper's protocol) :=> F1: 61.10 \u00b1 0.07 (seeds: 61.15, "
+            "61.05)") in lines
 
     alone, lines = summarize_seeds("TVSum", [5], [first])
     assert alone["f_score"] == {"mean": first["f_score"], "std": None, "seeds": [first["f_score"]]}
-    assert lines[-2] == "Avg values :=> F1: 60.15 \u00b1 n/a (seeds: 60.15) Spearman's \u03c1: 0.170 \u00b1 n/a " \
-                        "(seeds: 0.170) Kendall's \u03c4: 0.110 \u00b1 n/a (seeds: 0.110)"
+    assert "Avg values :=> F1: 60.15 \u00b1 n/a (seeds: 60.15) Spearman's \u03c1: 0.170 \u00b1 n/a (seeds: 0.170) " \
+           "Kendall's \u03c4: 0.110 \u00b1 n/a (seeds: 0.110)" in lines
     undefined = report([60.0] * 5, [None] * 5, [0.1] * 5)
     assert summarize_seeds("TVSum", [1, 2], [first, undefined])[0]["splits"][0]["rho"] == \
         {"mean": None, "std": None, "seeds": [0.1, None]}
@@ -228,5 +245,7 @@ def test_seed_experiments(tmp_path):
     (tmp_path / "reg0.5").mkdir()  # a plain experiment: its seed folders, if any, are not experiments
     assert seed_experiments(tmp_path) == []
     shutil.rmtree(tmp_path / "reg0.5")
+    splits = tmp_path / "splits.json"
+    splits.write_text(json.dumps([{"train_keys": ["video_1"], "test_keys": ["video_2"]}] * 5))
     with pytest.raises(UserError, match=f"{tmp_path / 'seed-1'}: no SumMe runs"):
-        report_experiment(tmp_path, "SumMe", 5)
+        report_experiment(tmp_path, "SumMe", ReportInputs(tmp_path / "none.h5", splits, "max"))

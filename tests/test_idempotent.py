@@ -23,6 +23,7 @@ import torch
 from common import fileio
 from data import make_dataset
 from evaluation import choose_best_model, compute_fscores, evaluate_experiment, export_tensorboard_log
+from evaluation.scalars import EVALUATION_EVENTS
 from inference import inference
 from model import main as train_main
 from tests import tiny_experiment as tiny
@@ -56,10 +57,15 @@ def chain_argv(exp, inputs, workers=1):
             inputs["anno"], "--workers", workers]
 
 
+OUTPUTS = ("scalars.csv", "f_scores.txt", "_best_models.json", "_baselines.json", "_curves.png", EVALUATION_EVENTS)
+
+
 def outputs(exp):
-    """The evaluation's outputs in `exp`: scalars.csv, f_scores.txt and the report."""
-    return {name: data for name, data in files(exp).items()
-            if name.endswith(("scalars.csv", "f_scores.txt", "_best_models.json"))}
+    """The evaluation's outputs in `exp`: scalars.csv, f_scores.txt, the report, the baselines, the picture and the
+    evaluation's TensorBoard events of every run. Only those are read: an evaluation running meanwhile renames its
+    temporary files away, but never its outputs (os.replace swaps them whole)."""
+    return {str(path.relative_to(exp)): path.read_bytes() for path in sorted(Path(exp).rglob("*"))
+            if path.name.endswith(OUTPUTS)}
 
 
 def shift_scores(exp, shift):
@@ -80,8 +86,10 @@ def evaluated(inputs, tmp_path_factory):
     shift_scores(rescored, 0.1)
     assert run(evaluate_experiment.main, *chain_argv(rescored, inputs)) == (0, "")
     new = outputs(rescored)
-    assert len(old) == 51 and old.keys() == new.keys()
-    assert sum(old[n] != new[n] for n in old) >= 20  # most f_scores.txt change
+    assert len(old) == 25 * 3 + 3 and old.keys() == new.keys()
+    assert sum(old[n] != new[n] for n in old) >= 45  # most f_scores.txt and evaluation events change
+    assert old["TVSum_baselines.json"] == new["TVSum_baselines.json"]  # the baselines do not depend on the scores
+    assert old["TVSum_curves.png"] != new["TVSum_curves.png"]
     return exp, old, new
 
 
@@ -95,7 +103,7 @@ def test_rerun_gives_identical_files(inputs, evaluated, tmp_path):
                "--dataset_file", inputs["h5"]) == (0, "")
     assert run(export_tensorboard_log.main, logs) == (0, "")
     assert run(choose_best_model.main, "--exp_dir", again, "--dataset", "TVSum", "--anno", inputs["anno"],
-               "--splits_file", inputs["splits"]) == (0, "")
+               "--splits_file", inputs["splits"], "--dataset_file", inputs["h5"]) == (0, "")
     assert files(again) == files(exp) and not leftovers(again)
 
 
@@ -108,9 +116,10 @@ def assert_old_or_new(exp, old, new):
     assert not leftovers(exp)
 
 
-@pytest.mark.parametrize("write", [1, 2, 26, 30, 51])
+@pytest.mark.parametrize("write", [1, 2, 26, 30, 51, 64, 77])
 def test_interrupted_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path, monkeypatch, write):
-    """Ctrl-C during the write number `write` (after its data are in the temporary file, before the rename)."""
+    """Ctrl-C during the write number `write` (after its data are in the temporary file, before the rename): 1-50
+    scalars.csv and f_scores.txt, 51 the report, 52-76 the evaluation's TensorBoard events, 77 the picture."""
     exp, old, new = evaluated
     exp = shutil.copytree(exp, tmp_path / "exp")
     shift_scores(exp, 0.1)
@@ -212,7 +221,7 @@ def entry_points(inputs, root):
                                                    "--dataset_file", inputs["h5"]], results / "f_scores.txt"),
         ("export", export_tensorboard_log.main, [logs], logs / "scalars.csv"),
         ("choose", choose_best_model.main, ["--exp_dir", exp, "--dataset", "TVSum", "--anno", inputs["anno"],
-                                               "--splits_file", inputs["splits"]],
+                                               "--splits_file", inputs["splits"], "--dataset_file", inputs["h5"]],
          exp / "TVSum_best_models.json"),
         ("evaluate_experiment", evaluate_experiment.main, chain_argv(exp, inputs), exp),
         ("inference", inference.main, ["--dataset", "TVSum", "--model_dir", models, "--dataset_file", inputs["h5"],

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from data.make_dataset import TVSUM_FRAMES, make_dataset
 from evaluation import choose_best_model
 from evaluation.annotations import load_annotations
 from evaluation.experiment import find_runs
-from evaluation.report import choose, report_experiment
+from evaluation.report import ReportInputs, choose, report_experiment
 from evaluation.selection import improvement, select_epoch
 from tests.golden_inputs import GOLDEN
+from tests.helpers import report_table
+from tests.plain_baselines import plain_summary_correlation
 
 SPLIT_LINE = re.compile(r"\[Split: (\d)\] Fscore: ([\d.]+)(?:  Spearman's \u03c1: (-?[\d.]+)  Kendall's \u03c4: "
                         r"(-?[\d.]+))? \[\u03c3=([\d.]+), epoch: (\d+)\]")
@@ -23,6 +26,18 @@ SMALL_LENGTHS = {f"video_{k}": 30 for k in range(1, 51)}
 
 
 SPLITS_FILE = GOLDEN / "selection_splits.json"
+
+
+@pytest.fixture(scope="module")
+def tvsum_h5(tmp_path_factory):
+    """An h5 of 50 videos with TVSum's frame counts (the golden tree's score lengths), 20 users each."""
+    return make_dataset(tmp_path_factory.mktemp("tvsum") / "tvsum.h5", TVSUM_FRAMES, input_size=1, n_users=20)
+
+
+@pytest.fixture(scope="module")
+def small_h5(tmp_path_factory):
+    """An h5 of 50 videos of 450 frames (30 scores each, the SMALL_LENGTHS trees)."""
+    return make_dataset(tmp_path_factory.mktemp("small") / "small.h5", [450] * 50, input_size=1, n_users=5)
 
 
 def build(recipes, golden, root, dataset, lengths=None, n_epochs=None):
@@ -33,8 +48,8 @@ def build(recipes, golden, root, dataset, lengths=None, n_epochs=None):
     return root
 
 
-def run(capsys, *argv):
-    choose_best_model.main(["--splits_file", str(SPLITS_FILE), *map(str, argv)])
+def run(capsys, h5, *argv):
+    choose_best_model.main(["--splits_file", str(SPLITS_FILE), "--dataset_file", str(h5), *map(str, argv)])
     return capsys.readouterr().out
 
 
@@ -45,13 +60,13 @@ def authors_lines(text):
 
 
 @pytest.fixture(scope="module")
-def golden_run(recipes, golden, anno_path, tmp_path_factory):
+def golden_run(recipes, golden, anno_path, tvsum_h5, tmp_path_factory):
     """The golden TVSum experiment, chosen once with the real annotations: (exp_dir, stdout, report)."""
     exp = build(recipes, golden, tmp_path_factory.mktemp("golden") / "exp", "TVSum")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         choose_best_model.main(["--exp_dir", str(exp), "--dataset", "TVSum", "--anno", str(anno_path),
-                                "--splits_file", str(SPLITS_FILE)])
+                                "--splits_file", str(SPLITS_FILE), "--dataset_file", str(tvsum_h5)])
     return exp, out.getvalue(), json.loads((exp / "TVSum_best_models.json").read_text())
 
 
@@ -99,24 +114,34 @@ def test_best_test_epoch_protocol(golden_run):
     assert f"Avg values (best test epoch) :=> F1: {report['best_epoch_f_score']:.2f}" in out
 
 
-def test_summe_report_format(recipes, golden, tmp_path, capsys):
-    """The same tree under the SumMe name: same choices and F1, no correlations, F1 average with .2f, no rule."""
+def test_summe_report_format(recipes, golden, tvsum_h5, tmp_path, capsys):
+    """The same tree under the SumMe name: same choices and F1, F1 average with .2f, no rule, and in the authors'
+    part no correlations; SumMe's rho and tau (against the mean user summary) come in the table after it."""
     exp = build(recipes, golden, tmp_path / "exp", "SumMe")
-    out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
+    out = run(capsys, tvsum_h5, "--exp_dir", exp, "--dataset", "SumMe")
     expected = golden("selection.json")["stdout"]
     for line in expected.splitlines():
         if line.startswith("[Split"):
             assert re.sub(r"  Spearman.*? \[", " [", line) + "\n" in out
-    assert "=" * 84 not in out and "Spearman" not in out
+    authors = out[:out.index("Another protocol")]
+    assert "=" * 84 not in out and "Spearman" not in authors
     assert "\nAvg values :=> F1: 45.83\n" in out
     report = json.loads((exp / "SumMe_best_models.json").read_text())
-    assert report["rho"] is None and report["tau"] is None and report["f_score"] == 45.83
-    assert all(entry["rho"] is None and entry["tau"] is None for entry in report["splits"])
+    assert report["f_score"] == 45.83 and report["correlation"]
+    assert report["correlation_reference"].endswith("user_summary.mean(0)[picks]")
+    for entry in report["splits"]:
+        results = exp / f"reg{entry['sigma']}" / "SumMe" / "results" / f"split{entry['split']}"
+        rho, tau = plain_summary_correlation(results / f"SumMe_{entry['epoch']}.json", tvsum_h5)
+        assert abs(entry["rho"] - rho) < 1e-9 and abs(entry["tau"] - tau) < 1e-9
+        row = report_table(out)[str(entry["split"])]
+        assert (row["\u03c1"], row["\u03c4"]) == (f"{entry['rho']:.3f}", f"{entry['tau']:.3f}")
+    assert report["rho"] == round(np.mean([entry["rho"] for entry in report["splits"]]), 2)
+    assert report["tau"] == round(np.mean([entry["tau"] for entry in report["splits"]]), 2)
 
 
-def test_short_runs_use_all_epochs(recipes, golden, tmp_path, capsys):
+def test_short_runs_use_all_epochs(recipes, golden, small_h5, tmp_path, capsys):
     exp = build(recipes, golden, tmp_path / "exp", "SumMe", SMALL_LENGTHS, n_epochs=6)
-    out = run(capsys, "--exp_dir", exp, "--dataset", "SumMe")
+    out = run(capsys, small_h5, "--exp_dir", exp, "--dataset", "SumMe")
     assert out.startswith("note: 25 of the 25 runs have 20 epochs or fewer")
     report = json.loads((exp / "SumMe_best_models.json").read_text())
     for entry in report["splits"]:
@@ -147,13 +172,13 @@ def choose_error(exp, anno_path=None, dataset="TVSum"):
     return str(error.value)
 
 
-def test_a_partial_grid_is_chosen_on_the_runs_it_has(tree, capsys):
+def test_a_partial_grid_is_chosen_on_the_runs_it_has(tree, small_h5, capsys):
     full = json.loads(json.dumps(choose(find_runs(tree, "TVSum", 5))[0]))
     shutil.rmtree(tree / "reg0.7")
     shutil.rmtree(tree / "reg0.5" / "TVSum" / "results" / "split3")
     for sigma in (0.5, 0.6, 0.8, 0.9):
         shutil.rmtree(tree / f"reg{sigma}" / "TVSum" / "logs" / "split4")
-    report_experiment(tree, "TVSum", 5)  # without annotations: the choice does not need them
+    report_experiment(tree, "TVSum", ReportInputs(small_h5, SPLITS_FILE, "avg"))  # no annotations: not needed
     out = capsys.readouterr().out
     assert "note: 5 of the 20 runs of the grid are missing (\u03c3=0.5 split 3, \u03c3=0.5 split 4, " in out
     assert "splits 4 have no run and are left out" in out
