@@ -28,7 +28,8 @@ def test_demo_trains_evaluates_and_explains(tiny_demo, dataset):
     assert done.returncode == 0, done.stderr
     report = json.loads((tiny_demo / "exp" / f"{dataset}_best_models.json").read_text())
     assert [split["split"] for split in report["splits"]] == [0]
-    assert (report["rho"] is not None) == (dataset == "TVSum")  # the generated annotations reached the evaluation
+    assert report["rho"] is not None and report["random_f_score"] is not None
+    assert (report["human_rho"] is not None) == (dataset == "TVSum")  # the generated annotations reached it
     assert (tiny_demo / "data" / dataset / "demo_dataset.h5").is_file()
     assert "What the demo printed" in done.stdout and f"{tiny_demo / 'exp'}/ (" in done.stdout
     assert "10 checkpoints" in done.stdout  # 5 sigmas x (selected + last)
