@@ -106,14 +106,13 @@ def validate(solver: StreamSolver) -> None:
     from evaluation.mrhisum import evaluate_video, mean_metrics
     from model.streaming import scored
     mean_metrics({key: evaluate_video(scores, truth) for key, scores, truth in
-                  scored(solver.model, solver.eval_set, list(range(len(solver.eval_keys))), solver.config.workers,
-                         solver.device)})
+                  scored(solver.model, solver.eval_reader, list(range(len(solver.eval_keys))), solver.device)})
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", type=int, nargs="+", default=[1000, 5000])
-    p.add_argument("--workers", type=int, default=2, help="reader processes (default: 2)")
+    p.add_argument("--workers", type=int, default=1, help="reader processes per reader (default: 1)")
     p.add_argument("--keep", type=Path, default=None, help="generate the data here and keep it")
     args = p.parse_args()
     print(f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs; batch 40, {args.workers} reader processes")

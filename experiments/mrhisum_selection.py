@@ -28,6 +28,7 @@ from tqdm import tqdm
 from common import fileio
 from common.cli import DEVICES, bounded
 from common.errors import UserError, run_cli
+from common.h5data import VideoGroup, open_h5
 from common.paths import default_dataset_file, default_splits_file
 from common.splits import load_splits
 from evaluation.experiment import sigma_folders
@@ -36,7 +37,7 @@ from evaluation.scalars import read_loss_events
 from evaluation.selection import improvement, select_epoch
 from model.checkpoints import load_model
 from model.configs import resolve_device
-from model.streaming import H5Videos, check_videos, scored
+from model.streaming import H5Videos, Reader, check_videos, scored
 
 DATASET = "MrHiSum"
 NAMES = {"f_score": "F1", "map50": "mAP@50", "map15": "mAP@15", "tau": "Kendall's \u03c4", "rho": "Spearman's \u03c1"}
@@ -75,19 +76,20 @@ class TestScorer:
     """Scores checkpoints on the test videos, each file once."""
 
     def __init__(self, dataset_file: Path, keys: list[str], splits_file: Path, device, workers: int, block_size: int):
-        self.device, self.workers, self.block_size = device, workers, block_size
+        self.device, self.block_size = device, block_size
+        with open_h5(dataset_file) as h5:
+            self.width = VideoGroup(h5, dataset_file, keys[0], splits_file).shape("features")[1]
         self.keys = keys
-        self.dataset = H5Videos(dataset_file, keys, None, splits_file, ground_truth=True)
+        self.reader = Reader(H5Videos(dataset_file, keys, self.width, splits_file, ground_truth=True), workers)
         self.done = {}
 
     def __call__(self, path: Path) -> dict:
         """{"mean_score": m, "metrics": {...}} of the checkpoint `path` on the test videos."""
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest not in self.done:
-            model = load_model(path, self.device, self.block_size)
-            self.dataset.input_size = model.linear_1.in_features
+            model = load_model(path, self.device, self.block_size, input_size=self.width)
             per_video, means = {}, []
-            videos = scored(model, self.dataset, list(range(len(self.keys))), self.workers, self.device)
+            videos = scored(model, self.reader, list(range(len(self.keys))), self.device)
             for key, scores, truth in tqdm(videos, total=len(self.keys), desc=path.name, unit="video", leave=False,
                                            disable=None):
                 per_video[key] = evaluate_video(scores, truth)
@@ -159,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits_file", type=Path, default=default_splits_file(DATASET),
                    help="the split file with test_keys (default: data/MrHiSum/mr_hisum_split.json)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
-    p.add_argument("--workers", type=bounded(int, 0, what="workers"), default=2,
-                   help="processes reading the videos ahead (default: 2)")
+    p.add_argument("--workers", type=bounded(int, 0, what="workers"), default=1,
+                   help="processes reading the videos ahead (default: 1)")
     p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60,
                    help="the block size the runs were trained with (default: 60)")
     return p

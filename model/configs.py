@@ -67,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="splits JSON (default: data/splits/{videotype}_splits.json)")
     g.add_argument("--exp_dir", type=Path, default=DEFAULT_EXP_DIR, help="experiment folder (default: Summaries/exp1)")
     g.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
-    g.add_argument("--workers", type=bounded(int, 0, what="workers"), default=2,
+    g.add_argument("--workers", type=bounded(int, 0, what="workers"), default=1,
                    help="processes reading the videos ahead of the model when they are streamed from the file "
-                        "(Mr.HiSum, torchrun; default: 2)")
+                        "(Mr.HiSum, torchrun; 0: read in the training process; default: 1)")
     g.add_argument("--save_scores", type=str2bool, default=None,
                    help="write the evaluated videos' scores of every epoch as JSON (default: true, false for "
                         "MrHiSum, whose validation metrics are computed during training)")

@@ -32,7 +32,7 @@ from evaluation.mrhisum import mean_metrics
 from model.checkpoints import checkpoint_task
 from model.distributed import Group
 from model.solver import Solver
-from model.streaming import H5Videos, check_videos, scored, videos
+from model.streaming import H5Videos, Reader, check_videos, scored
 
 METRICS_CSV = ("epoch", "loss", "val_f_score", "val_map50", "val_map15", "val_tau", "val_rho")
 BEST_ON = ("f_score", "map50", "map15")  # the validation metrics Mr.HiSum selects a checkpoint by
@@ -55,9 +55,10 @@ class StreamSolver(Solver):
         self.eval_keys = split["val_keys"] if self.mrhisum else split["test_keys"]
         for keys, truth in ((split["train_keys"], False), (self.eval_keys, self.mrhisum)):
             check_videos(config.dataset_file, keys, config.input_size, config.splits_file, truth)
-        self.train_set = H5Videos(config.dataset_file, split["train_keys"], config.input_size, config.splits_file)
-        self.eval_set = H5Videos(config.dataset_file, self.eval_keys, config.input_size, config.splits_file,
-                                 ground_truth=self.mrhisum)
+        self.train_reader = Reader(H5Videos(config.dataset_file, split["train_keys"], config.input_size,
+                                         config.splits_file), config.workers)
+        self.eval_reader = Reader(H5Videos(config.dataset_file, self.eval_keys, config.input_size, config.splits_file,
+                                        ground_truth=self.mrhisum), config.workers)
         # the base of every seed: --seed, else one drawn now and kept in resume.pt
         self.base_seed = (config.seed if config.seed is not None else int(np.random.SeedSequence().entropy)) % 2 ** 63
         self.best_val = {}  # metric -> [value, epoch]
@@ -84,7 +85,7 @@ class StreamSolver(Solver):
 
     def order(self, epoch: int) -> list[int]:
         """The epoch's order of the training videos, the same on every process."""
-        return np.random.default_rng([self.base_seed, epoch]).permutation(len(self.train_set)).tolist()
+        return np.random.default_rng([self.base_seed, epoch]).permutation(len(self.train_reader.dataset)).tolist()
 
     def train_epoch(self, epoch: int) -> float:
         """One epoch: int(n / batch_size) batches; this process's share of each batch trained, the gradients summed
@@ -94,7 +95,7 @@ class StreamSolver(Solver):
         order = self.order(epoch)
         batches = [self.group.share(order[b * cfg.batch_size:(b + 1) * cfg.batch_size])
                    for b in range(len(order) // cfg.batch_size)]
-        stream = videos(self.train_set, [i for batch in batches for i in batch], cfg.workers)
+        stream = self.train_reader([i for batch in batches for i in batch])
         total = torch.zeros(2, dtype=torch.float64)  # sum of the losses, number of videos
         params = list(self.model.parameters())
         for batch in batches:
@@ -111,7 +112,7 @@ class StreamSolver(Solver):
             self.group.sum([p.grad for p in params])
             nn.utils.clip_grad_norm_(params, cfg.clip)
             self.optimizer.step()
-        stream.close()  # the loader's workers end with it
+        stream.close()
         self.group.sum([total])
         return float(total[0] / total[1])
 
@@ -129,7 +130,7 @@ class StreamSolver(Solver):
             return []
         mine = {}
         indices = self.group.share(list(range(len(self.eval_keys))))
-        for key, scores, truth in scored(self.model, self.eval_set, indices, cfg.workers, self.device):
+        for key, scores, truth in scored(self.model, self.eval_reader, indices, self.device):
             mine[key] = (scores.tolist() if cfg.save_scores else None,
                          mrhisum_metrics(scores, truth) if self.mrhisum else None)
         results = {key: value for part in self.group.gather(mine) for key, value in part.items()}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from common.errors import UserError
 from common.h5data import VideoGroup, open_h5
@@ -47,24 +47,49 @@ class H5Videos(Dataset):
             return index, None, f"{self.path}: cannot read HDF5 file ({e})"
 
 
-def videos(dataset: H5Videos, indices: list[int], workers: int) -> Iterator[tuple[int, torch.Tensor, object]]:
-    """The items `indices` of `dataset`, in that order, read by `workers` processes ahead of the caller (0: in this
-    process)."""
-    loader = DataLoader(dataset, batch_size=None, sampler=indices, num_workers=workers,
-                        prefetch_factor=PREFETCH if workers else None)
-    for index, features, extra in loader:
-        if features is None:
-            raise UserError(extra)
-        yield index, features, extra
+class IndexSampler(Sampler):
+    """The indices of the next pass over a dataset, set by the caller before each pass."""
+
+    def __init__(self):
+        self.indices: list[int] = []
+
+    def __iter__(self):
+        return iter(list(self.indices))
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
 
-def scored(model: torch.nn.Module, dataset: H5Videos, indices: list[int], workers: int,
+class Reader:
+    """Reads items of an H5Videos ahead of the caller with `workers` processes (0: in this process).
+
+    The workers are started once and serve every pass: `reader(indices)` yields the items `indices` in that order.
+    They are forked, so they share the training process's pages (importing torch alone makes 700 MB resident with
+    the CUDA build) instead of each loading its own copy, as spawned workers would.
+    """
+
+    def __init__(self, dataset: H5Videos, workers: int):
+        self.dataset = dataset
+        self.sampler = IndexSampler()
+        self.loader = DataLoader(dataset, batch_size=None, sampler=self.sampler, num_workers=workers,
+                                 prefetch_factor=PREFETCH if workers else None, persistent_workers=workers > 0)
+
+    def __call__(self, indices: list[int]) -> Iterator[tuple[int, torch.Tensor, object]]:
+        self.sampler.indices = list(indices)
+        for index, features, extra in self.loader:
+            if features is None:
+                raise UserError(extra)
+            yield index, features, extra
+
+
+def scored(model: torch.nn.Module, reader: Reader, indices: list[int],
            device: torch.device) -> Iterator[tuple[str, np.ndarray, object]]:
-    """(video key, the model's scores in eval mode, its ground truth or None) for the items `indices` of `dataset`;
-    scores that are not finite are a UserError."""
+    """(video key, the model's scores in eval mode, its ground truth or None) for the items `indices` of the
+    reader's dataset; scores that are not finite are a UserError."""
+    dataset = reader.dataset
     model.eval()
     with torch.no_grad():
-        for index, x, truth in videos(dataset, indices, workers):
+        for index, x, truth in reader(indices):
             scores = model(x.to(device))[0][0].cpu().numpy()
             if not np.isfinite(scores).all():
                 raise UserError(f"{dataset.path}: {dataset.keys[index]}: the model's scores are NaN or infinite; are "

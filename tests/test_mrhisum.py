@@ -203,17 +203,17 @@ def test_resume_under_torchrun(data, two_processes, tmp_path):
 
 def test_streaming_keeps_a_bounded_number_of_videos(data, tmp_path, monkeypatch):
     """An epoch over the videos holds a few at a time, not the dataset."""
-    from model import stream_solver
+    from model.streaming import Reader
     alive, peak = [0], [0]
 
-    def counted(*args):
-        for item in real(*args):
+    def counted(self, indices):
+        for item in real(self, indices):
             alive[0] += 1
             peak[0] = max(peak[0], alive[0])
             weakref.finalize(item[1], lambda: alive.__setitem__(0, alive[0] - 1))
             yield item
-    real = stream_solver.videos
-    monkeypatch.setattr(stream_solver, "videos", counted)
+    real = Reader.__call__
+    monkeypatch.setattr(Reader, "__call__", counted)
     done = run_main(train_main.main, *train_args(data, tmp_path / "exp", "--n_epochs", 1, "--workers", 0,
                                                  "--batch_size", 8))
     assert done.returncode == 0, done.stderr
