@@ -363,3 +363,47 @@ def test_command_line_error_is_one_line(files, tmp_path):
     done = run_cli(tmp_path / "missing.mp4", "--checkpoint", files["checkpoint"])
     assert done.returncode == 2
     assert done.stderr == f"error: {tmp_path / 'missing.mp4'}: video file not found\n"
+
+
+def test_batch_survives_a_broken_file_and_a_rerun_skips_the_finished(files, tmp_path, monkeypatch, capsys):
+    """A folder of three short videos (two of the same stem) and a broken one: the backbone and the checkpoint are
+    loaded once, the good videos are summarized into OUT/{stem}/, the broken one is one line, the command fails at
+    the end naming it; a rerun skips the finished videos and redoes one whose outputs are incomplete."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "a.mkv", "b.mp4"):
+        write_video(folder / name, 90, audio=False)
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
+    (folder / "notes.txt").write_text("not a video\n")
+    loads = []
+    load_backbone = summarize_video.load_backbone
+    monkeypatch.setattr(summarize_video, "load_backbone", lambda *a: loads.append(a) or load_backbone(*a))
+    out = tmp_path / "out"
+    args = [str(folder), "--checkpoint", str(files["checkpoint"]), "--backbone_weights", str(files["backbone"]),
+            "-o", str(out)]
+    with pytest.raises(UserError) as error:
+        summarize_video.main(args)
+    assert str(error.value) == f"1 of 4 videos failed: {folder / 'broken.mp4'}"
+    assert len(loads) == 1
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {folder / 'broken.mp4'}: not a readable video (")
+    assert sorted(p.name for p in out.iterdir()) == ["a", "a-2", "b"]
+    for stem, name in (("a", "a.mkv"), ("a-2", "a.mp4"), ("b", "b.mp4")):
+        record = json.loads((out / stem / "summary.json").read_text())
+        assert record["video"] == str((folder / name).resolve())
+        assert sorted(p.name for p in (out / stem).iterdir()) == sorted(summarize_video.OUTPUTS)
+    (out / "b" / "summary.html").unlink()
+    done = run_cli(*args)
+    assert done.returncode == 2
+    assert f"{folder / 'a.mkv'}: already summarized in {out / 'a'}, skipped" in done.stdout
+    assert f"{folder / 'a.mp4'}: already summarized in {out / 'a-2'}, skipped" in done.stdout
+    assert f"{folder / 'b.mp4'}: 1 of " in done.stdout and (out / "b" / "summary.html").is_file()
+    assert done.stderr.splitlines()[-1] == f"error: 1 of 4 videos failed: {folder / 'broken.mp4'}"
+
+
+def test_input_errors_name_the_path(files, tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = run_cli(tmp_path / "empty", "--checkpoint", files["checkpoint"])
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"error: {tmp_path / 'empty'}: no video files in this folder (extensions: ")
