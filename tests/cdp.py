@@ -38,6 +38,8 @@ class Browser:
             write_end = os.dup(from_child_w) if from_child_w == 3 else from_child_w
             os.dup2(to_child_r, 3)
             os.dup2(write_end, 4)
+            for fd in (3, 4):  # dup2 onto itself leaves close-on-exec set
+                os.set_inheritable(fd, True)
 
         self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self.profile.name}", "--remote-debugging-pipe",
