@@ -1,6 +1,7 @@
 """inference/summarize_video.py end to end, on a synthetic video with known cuts and on real clips, offline
 (the videos and weights: tests/video_files.py)."""
 import json
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -407,3 +408,21 @@ def test_input_errors_name_the_path(files, tmp_path):
     done = run_cli(tmp_path / "empty", "--checkpoint", files["checkpoint"])
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(f"error: {tmp_path / 'empty'}: no video files in this folder (extensions: ")
+
+
+def test_parallel_features_keep_the_frame_order(files):
+    """Decoding thread and one backbone thread per core give each sampled frame its own features, in order."""
+    from inference.video.analysis import backbone_workers, extract_features
+    from inference.video.features import embed, load_backbone
+
+    backbone = load_backbone(files["backbone"])
+    frames = np.stack([rgb for _, rgb in VideoReader(files["video"]).sampled_frames()])
+    expected = np.concatenate([embed(backbone, frames[i:i + 4], "cpu").numpy() for i in range(0, len(frames), 4)])
+    seconds = {}
+    torch.set_num_threads(2)
+    assert backbone_workers(torch.device("cpu")) == min(2, len(os.sched_getaffinity(0)))
+    features = extract_features(VideoReader(files["video"]), backbone, torch.device("cpu"), 4, seconds)
+    assert features.shape == (60, 1024)
+    assert np.allclose(features, expected, rtol=1e-4, atol=1e-5)
+    assert np.abs(np.diff(features, axis=0)).max() > 1e-3  # the frames' features differ: order matters
+    assert set(seconds) == {"decode", "features", "decode+features"}

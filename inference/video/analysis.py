@@ -2,12 +2,15 @@
 
 summarize_video.py and data/make_dataset_from_videos.py both call `analyse`, so a training set built from videos has
 exactly the features and shots that a summary of them uses. Decoding runs in a thread of its own, a few batches
-ahead of the backbone (docs/video.md, "Speed"): FFmpeg and PyTorch release the GIL, so on two cores the decoding of
-the next frames overlaps the backbone's work on the previous ones.
+ahead of the backbone, which runs in one thread per core (docs/video.md, "Speed and memory"): FFmpeg and PyTorch
+release the GIL, so the decoding of the next frames overlaps the backbone's work on the previous ones.
 """
+import os
 import queue
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +82,13 @@ def _decode_batches(reader: VideoReader, batch_size: int, out: queue.Queue, stop
         seconds["decode"] = busy
 
 
+def backbone_workers(device: torch.device) -> int:
+    """Threads running the backbone: on CPU one per core, each with one PyTorch thread (batches in parallel scale
+    better than one batch on several cores, whose per-layer barriers stall whenever another thread, like the
+    decoder, holds a core); on CUDA one."""
+    return 1 if device.type == "cuda" else max(1, min(len(os.sched_getaffinity(0)), torch.get_num_threads()))
+
+
 def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: torch.device, batch_size: int,
                      seconds: dict[str, float]) -> np.ndarray:
     """float32 [n_samples, 1024] pool5 features of the video's sampled frames, decoding in a thread meanwhile.
@@ -88,32 +98,49 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
         backbone: from features.load_backbone.
         device: where the backbone runs.
         batch_size: frames per backbone batch.
-        seconds: receives "decode" (the decoding thread's busy time), "features" (the backbone's) and
-            "decode+features" (the wall time of the two together).
+        seconds: receives "decode" (the decoding thread's busy time), "features" (the backbone's busy time per
+            worker thread) and "decode+features" (the wall time of the two together).
     Returns:
         The features, one row per sampled frame.
     """
     expected = None if reader.expected_frames is None or not reader.fps else int(
         reader.expected_frames / reader.fps * SAMPLES_PER_SECOND) + 1
-    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
+    workers = backbone_workers(device)
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES + workers)
     stop = threading.Event()
     thread = threading.Thread(target=_decode_batches, args=(reader, batch_size, batches, stop, seconds),
                               name="decode", daemon=True)
-    chunks, busy, start = [], 0.0, time.perf_counter()
+    busy = [0.0]
+
+    def embed_timed(images):
+        begin = time.perf_counter()
+        out = embed(backbone, images, device)
+        busy[0] += time.perf_counter() - begin  # += on a float under the GIL: no update is lost between threads
+        return out
+
+    chunks, pending, start = [], deque(), time.perf_counter()
+    threads = torch.get_num_threads()
+    if workers > 1:
+        torch.set_num_threads(1)
     thread.start()
     try:
-        with tqdm(total=expected, desc="features", unit="frame", disable=None, leave=False) as progress:
+        with ThreadPoolExecutor(workers, thread_name_prefix="backbone") as pool, \
+                tqdm(total=expected, desc="features", unit="frame", disable=None, leave=False) as progress:
             while (item := batches.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                begin = time.perf_counter()
-                chunks.append(embed(backbone, item, device))
-                busy += time.perf_counter() - begin
-                progress.update(len(item))
+                pending.append(pool.submit(embed_timed, item))
+                while pending and (len(pending) > workers or pending[0].done()):
+                    chunks.append(pending.popleft().result())
+                    progress.update(len(chunks[-1]))
+            while pending:
+                chunks.append(pending.popleft().result())
+                progress.update(len(chunks[-1]))
     finally:
         stop.set()
         thread.join()
-    seconds["features"], seconds["decode+features"] = busy, time.perf_counter() - start
+        torch.set_num_threads(threads)
+    seconds["features"], seconds["decode+features"] = busy[0] / workers, time.perf_counter() - start
     if not chunks:
         return np.zeros((0, FEATURE_SIZE), dtype=np.float32)
     return torch.cat(chunks).numpy().astype(np.float32, copy=False)
