@@ -9,7 +9,7 @@ random weights (the same work as the ImageNet weights). Printed per video: wall 
 time and peak RSS (getrusage of the child: memory flat in the video's length means the same peak for every length),
 then the seconds of each stage as the command reports them (decode and features overlap: their wall time together
 is decode+features), and the features' floor: GoogLeNet's FLOPs for the sampled frames at the rate of one of its
-3x3 convolutions in a batch, measured just before on the same cores.
+3x3 convolutions, measured just before on one of the cores, times the cores.
 
 Usage: python benchmarks/bench_summarize_video.py [--minutes 10 20] [--real_minutes 3] [--cores 2] [--keep DIR]
 """
@@ -178,11 +178,14 @@ def real_clip(folder, minutes):
 
 
 def conv_rate(repeats=5):
-    """FLOP/s of a 3x3 convolution of GoogLeNet's inception 3 (128 -> 192 channels, 28x28, batch 32, channels-last,
-    with bias and ReLU as the command runs it), best of `repeats`."""
+    """FLOP/s of one core (one PyTorch thread, as each of the command's backbone workers runs) on a 3x3 convolution
+    of GoogLeNet's inception 3 (128 -> 192 channels, 28x28, batch 8, channels-last, with bias and ReLU as the
+    command runs it), best of `repeats`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     conv = torch.nn.Conv2d(128, 192, 3, padding=1).eval()
-    x = torch.rand(32, 128, 28, 28).to(memory_format=torch.channels_last)
-    flops = 2 * 32 * 192 * 28 * 28 * 128 * 9
+    x = torch.rand(8, 128, 28, 28).to(memory_format=torch.channels_last)
+    flops = 2 * 8 * 192 * 28 * 28 * 128 * 9
     best = float("inf")
     with torch.inference_mode():
         torch.relu_(conv(x))
@@ -190,6 +193,7 @@ def conv_rate(repeats=5):
             start = time.perf_counter()
             torch.relu_(conv(x))
             best = min(best, time.perf_counter() - start)
+    torch.set_num_threads(threads)
     return flops / best
 
 
@@ -247,11 +251,10 @@ def main():
         print(f"generated the videos in {time.perf_counter() - start:.0f} s")
         backbone, checkpoint = random_weights(folder)
         os.sched_setaffinity(0, cores)
-        torch.set_num_threads(len(cores))
         flops, rate = googlenet_flops(), conv_rate()
-        floor = flops * 2 / rate  # two sampled frames per second of video
-        print(f"GoogLeNet {flops / 1e9:.2f} GFLOP per frame; conv rate {rate / 1e9:.0f} GFLOP/s on {len(cores)} "
-              f"cores: features floor {floor:.3f} s per second of video")
+        floor = flops * 2 / (rate * len(cores))  # two sampled frames per second of video
+        print(f"GoogLeNet {flops / 1e9:.2f} GFLOP per frame; conv rate {rate / 1e9:.0f} GFLOP/s per core: features "
+              f"floor on {len(cores)} cores {floor:.3f} s per second of video")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores {sorted(cores)}")
         print(f"{'video':>12} {'wall':>8} {'x real time':>12} {'CPU':>8} {'peak RSS':>10}  summary")
         for name, path, minutes in videos:

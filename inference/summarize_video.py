@@ -32,7 +32,7 @@ from common.errors import run_cli
 from inference.video.analysis import analyse
 from inference.video.batch import run_batch
 from inference.video.dataset import write_dataset_h5
-from inference.video.encode import frame_runs, write_summary_video
+from inference.video.encode import DEFAULT_PRESET, PRESETS, frame_runs, write_summary_video
 from inference.video.features import FEATURE_SIZE, load_backbone
 from inference.video.inputs import find_videos, output_folders
 from inference.video.page import summary_page
@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
     p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60, metavar="N",
                    help="CA-SUM attention block size (default: 60, as in training)")
+    p.add_argument("--x264_preset", choices=PRESETS, default=DEFAULT_PRESET, metavar="PRESET",
+                   help=f"libx264 preset of summary.mp4: {', '.join(PRESETS)}; slower ones make smaller files "
+                        f"(default: {DEFAULT_PRESET}, the fastest)")
     p.add_argument("--save_h5", action="store_true",
                    help="also write dataset.h5: the video as one group of the training data layout")
     p.add_argument("--overwrite", action="store_true", help="summarize again videos whose outputs are complete")
@@ -132,7 +135,8 @@ class Summarizer:
         with ExitStack() as outputs:
             paths = {name: outputs.enter_context(fileio.atomic_path(out_dir / name)) for name in OUTPUTS}
             start = time.perf_counter()
-            write_summary_video(video, paths["summary.mp4"], timeline, frame_runs(shots.change_points, selected))
+            write_summary_video(video, paths["summary.mp4"], timeline, frame_runs(shots.change_points, selected),
+                                args.x264_preset)
             seconds["encode"] = time.perf_counter() - start
             plot_importance(paths["importance.png"], f"{video.name}: CA-SUM importance", record["sampled_sec"],
                             scores, record["shots"], timeline.duration)

@@ -352,7 +352,7 @@ def test_backbone_weights_errors(files, tmp_path, monkeypatch):
 
 
 def test_failure_while_writing_leaves_nothing(files, tmp_path, monkeypatch):
-    def broken(source, target, timeline, runs):
+    def broken(source, target, timeline, runs, preset):
         Path(target).write_bytes(b"half a video")
         raise UserError(f"{target}: cannot encode the summary video (disk full)")
 
