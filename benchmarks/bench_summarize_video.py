@@ -122,7 +122,8 @@ def random_weights(folder):
 def run_command(video, backbone, checkpoint, out_dir, cores):
     """(wall seconds, CPU seconds, peak RSS bytes, stdout lines) of the command, pinned to `cores`."""
     command = [sys.executable, str(REPO_ROOT / "inference" / "summarize_video.py"), str(video),
-               "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir)]
+               "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir),
+               "--overwrite"]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True,
