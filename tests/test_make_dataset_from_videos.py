@@ -177,3 +177,23 @@ def test_an_interval_after_the_end_fails_that_video(built, tmp_path, capsys):
         capsys.readouterr().err)
     with h5py.File(tmp_path / "x.h5", "r") as h5:
         assert [h5[k]["video_name"][()].decode() for k in h5] == ["b.mp4"]
+
+
+def test_videos_of_the_same_name_and_a_foreign_out_file(built, tmp_path):
+    root, backbone = built
+    (tmp_path / "other").mkdir()
+    write_video(tmp_path / "other" / "a.mp4", 30, audio=False)
+    with pytest.raises(UserError) as error:
+        builder.main([str(root / "videos"), str(tmp_path / "other"), "--out", str(tmp_path / "x.h5")])
+    assert str(error.value) == (f"{tmp_path / 'other' / 'a.mp4'}: another video has the same name "
+                                f"({root / 'videos' / 'a.mp4'}); rename one of them")
+    (tmp_path / "x.h5").write_text("not hdf5\n")
+    with pytest.raises(UserError) as error:
+        builder.main([str(root / "videos"), "--out", str(tmp_path / "x.h5")])
+    assert str(error.value) == f"{tmp_path / 'x.h5'}: not an HDF5 file"
+    with h5py.File(tmp_path / "y.h5", "w") as h5:
+        h5["video_1/features"] = np.zeros((2, 4))
+    with pytest.raises(UserError) as error:
+        builder.main([str(root / "videos"), "--out", str(tmp_path / "y.h5")])
+    assert str(error.value) == (f"{tmp_path / 'y.h5'}: video_1: no video_name: not a file this command wrote; use "
+                                f"another --out")
