@@ -7,6 +7,7 @@ release the GIL, so the decoding of the next frames overlaps the backbone's work
 """
 import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -25,6 +26,10 @@ from inference.video.segmentation import Shots, segment
 from inference.video.shots import MIN_SHOT
 
 QUEUED_BATCHES = 3  # decoded batches waiting for the backbone: enough to absorb jitter, a few MB each
+# On CPU the decoding thread (one FFmpeg thread) and the backbone workers (one per core) share the cores; the
+# workers run at a lower priority so that the decoder, which feeds them, is never the one waiting for a core.
+# Measured on 2 shared cores, 10 minutes of 720p, in pairs: 49 s against 55 s, 30 s against 36 s.
+BACKBONE_NICE = 5
 
 
 @dataclass
@@ -118,13 +123,17 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
         busy[0] += time.perf_counter() - begin  # += on a float under the GIL: no update is lost between threads
         return out
 
+    def lower_priority():
+        if workers > 1 and sys.platform.startswith("linux"):  # per thread on Linux only (elsewhere per process)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKBONE_NICE)
+
     chunks, pending, start = [], deque(), time.perf_counter()
     threads = torch.get_num_threads()
     if workers > 1:
         torch.set_num_threads(1)
     thread.start()
     try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="backbone") as pool, \
+        with ThreadPoolExecutor(workers, thread_name_prefix="backbone", initializer=lower_priority) as pool, \
                 tqdm(total=expected, desc="features", unit="frame", disable=None, leave=False) as progress:
             while (item := batches.get()) is not None:
                 if isinstance(item, BaseException):
@@ -160,7 +169,7 @@ def analyse(video: Path, backbone: torch.nn.Module, device: torch.device, batch_
     Returns:
         The Analysis; a video shorter than one shot (one second) is a UserError.
     """
-    reader = VideoReader(video)
+    reader = VideoReader(video, threads=1 if device.type == "cpu" else 0)
     seconds: dict[str, float] = {}
     features = extract_features(reader, backbone, device, batch_size, seconds)
     timeline = reader.timeline
