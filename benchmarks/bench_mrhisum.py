@@ -78,7 +78,7 @@ def peak_memory(command: list[str]) -> tuple[float, int, int]:
 
 def arguments(folder: Path, workers: int, exp: Path) -> list[str]:
     return ["--video_type", "MrHiSum", "--dataset_file", str(folder / "mrhisum.h5"), "--splits_file",
-            str(folder / "split.json"), "--n_epochs", "1", "--batch_size", "40", "--device", "cpu",
+            str(folder / "split.json"), "--n_epochs", "1", "--batch_size", "40", "--device", "cpu", "--overwrite",
             "--workers", str(workers), "--exp_dir", str(exp)]
 
 

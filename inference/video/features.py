@@ -2,7 +2,7 @@
 
 The backbone is torchvision's GoogLeNet up to its global average pooling. For speed on CPUs every convolution is
 fused with its batch normalisation (the same function, one memory pass fewer), and the network runs in channels-last
-layout, under inference_mode, in batches of a few frames (small batches keep the activations in cache).
+layout, under inference_mode, in batches of a few frames (analysis.py feeds them while the next ones decode).
 """
 import urllib.error
 
@@ -12,7 +12,6 @@ import torch.nn as nn
 import torchvision
 from torchvision.models import GoogLeNet, GoogLeNet_Weights
 from torchvision.models.googlenet import BasicConv2d
-from tqdm import tqdm
 
 from common.errors import UserError
 from model.checkpoints import torch_load
@@ -117,32 +116,9 @@ def random_backbone(frames):
     return backbone
 
 
-def batches(frames, batch_size):
-    """Group an iterable of (frame number, RGB array) into lists of RGB arrays of at most batch_size."""
-    batch = []
-    for _, rgb in frames:
-        batch.append(rgb)
-        if len(batch) == batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @torch.inference_mode()
 def embed(backbone, images, device):
     """pool5 features [N, 1024] of uint8 RGB images [N, H, W, 3] (channels-last all the way)."""
     x = torch.from_numpy(images).to(device).permute(0, 3, 1, 2).float()
     return backbone(x.div_(127.5).sub_(1.0)).cpu()
 
-
-def extract_features(backbone, frames, device="cpu", batch_size=8, expected=None):
-    """float32 [n_sampled, 1024] features of the (frame number, RGB array) pairs that `frames` yields."""
-    chunks = []
-    with tqdm(total=expected, desc="features", unit="frame", disable=None) as progress:
-        for batch in batches(frames, batch_size):
-            chunks.append(embed(backbone, np.stack(batch), device))
-            progress.update(len(batch))
-    if not chunks:
-        return np.zeros((0, FEATURE_SIZE), dtype=np.float32)
-    return torch.cat(chunks).numpy().astype(np.float32, copy=False)

@@ -2,25 +2,34 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+
+from inference.video.report import SCORE_AXIS
 
 
-def plot_importance(path, title, times, scores, shots, duration):
+def plot_importance(path, title: str, times, scores, shots: list[dict], duration: float) -> None:
     """Draw the scores of the sampled frames at `times` (seconds; each holds until the next) over the shots of a
-    summary.json object (`shots`, the selected ones shaded) into the PNG file `path`."""
-    fig, ax = plt.subplots(figsize=(10, 3), dpi=100)
+    summary.json object (`shots`, the selected ones shaded) into the PNG file `path`.
+
+    The value axis has margins beyond [0, 1] (SCORE_AXIS) so that a constant curve at 0 or 1 stays visible, and the
+    legend sits above the axes, clear of the data."""
+    fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
     for shot in shots:
         if shot["selected"]:
             ax.axvspan(shot["start_sec"], shot["end_sec"], color="tab:orange", alpha=0.3, lw=0)
         ax.axvline(shot["start_sec"], color="0.75", lw=0.6, zorder=0)
-    ax.step(list(times) + [duration], list(scores) + list(scores[-1:]), where="post", color="tab:blue", lw=1.2)
+    ax.step(list(times) + [duration], list(scores) + list(scores[-1:]), where="post", color="tab:blue", lw=1.2,
+            zorder=3, clip_on=False)
     ax.set_xlim(0, duration)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(*SCORE_AXIS)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("importance")
-    ax.set_title(title, fontsize=10)
-    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.3)], labels=["selected shots"],
-              loc="upper right", fontsize=8, frameon=False)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.legend(handles=[plt.Line2D([], [], color="tab:blue", lw=1.2),
+                       plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.3)],
+              labels=["importance", "selected shots"], loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2,
+              fontsize=8, frameon=False, borderaxespad=0.2)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)

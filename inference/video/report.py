@@ -1,15 +1,31 @@
-"""summary.json: the video, the shots with their scores and whether the summary keeps them, and the frame scores."""
+"""summary.json: the video, the shots with their scores, where they come from and whether the summary keeps them,
+and the frame scores."""
+import numpy as np
+
+from inference.video.decode import Timeline
+from inference.video.segmentation import Shots
+
+# The importance axis of importance.png and summary.html: the scores' range [0, 1] with margins, so that a curve
+# at 0 or 1 stays visible.
+SCORE_AXIS = (-0.05, 1.05)
 
 
-def summary_record(video, checkpoint, ratio, timeline, change_points, shot_scores, selected, frame_scores):
+def summary_record(video: str, checkpoint: str, ratio: float, max_shot_seconds: float, timeline: Timeline,
+                   shots: Shots, shot_scores: np.ndarray, selected: np.ndarray, frame_scores: np.ndarray) -> dict:
     """The JSON object of summary.json. Frames are 0-based and inclusive; a shot's end_sec is the next one's
-    start_sec (the last one's is the video's duration), so the shots tile the video in order."""
+    start_sec (the last one's is the video's duration), so the shots tile the video in order. A shot's `origin` is
+    "kts" when kernel temporal segmentation found it as it is, "cut" when it is a part of a longer KTS shot
+    (`kts_shot` numbers the KTS shots)."""
     seconds = timeline.seconds
-    shots = [{"start_frame": int(first), "end_frame": int(last),
-              "start_sec": float(seconds[first]), "end_sec": float(seconds[last + 1]),
-              "score": float(score), "selected": bool(keep)}
-             for (first, last), score, keep in zip(change_points.tolist(), shot_scores, selected)]
+    records = [{"start_frame": int(first), "end_frame": int(last),
+                "start_sec": float(seconds[first]), "end_sec": float(seconds[last + 1]),
+                "score": float(score), "selected": bool(keep),
+                "origin": "cut" if cut else "kts", "kts_shot": int(kts)}
+               for (first, last), score, keep, cut, kts in zip(shots.change_points.tolist(), shot_scores, selected,
+                                                               shots.cut, shots.kts_shot)]
     return {"video": str(video), "fps": float(timeline.fps), "n_frames": int(timeline.n_frames),
             "duration_sec": timeline.duration, "checkpoint": str(checkpoint), "summary_ratio": float(ratio),
-            "shots": shots, "frame_scores": [float(s) for s in frame_scores],
-            "sampled_frames": [int(p) for p in timeline.picks]}
+            "max_shot_seconds": float(max_shot_seconds), "shots": records,
+            "frame_scores": [float(s) for s in frame_scores],
+            "sampled_frames": [int(p) for p in timeline.picks],
+            "sampled_sec": [float(t) for t in timeline.seconds[timeline.picks]]}

@@ -22,8 +22,8 @@ def normalise(features):
     """Rows scaled to unit L2 norm (float64, as ruptures computes). With fewer rows than columns the rows are first
     expressed in an orthonormal basis of their span: every inner product, hence every cost, is unchanged, and the
     kernel gets cheaper."""
-    x = np.asarray(features, dtype=np.float64)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = np.array(features, dtype=np.float64)  # one copy, scaled in place: long videos hold no second one
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     if x.shape[0] < x.shape[1]:
         u, s, _ = np.linalg.svd(x, full_matrices=False)
         x = u * s

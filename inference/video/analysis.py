@@ -1,0 +1,182 @@
+"""What every use of a video starts with: its sampled frames' features, its timeline and its shots.
+
+summarize_video.py and data/make_dataset_from_videos.py both call `analyse`, so a training set built from videos has
+exactly the features and shots that a summary of them uses. Decoding runs in a thread of its own, a few batches
+ahead of the backbone, which runs in one thread per core (docs/video.md, "Speed and memory"): FFmpeg and PyTorch
+release the GIL, so the decoding of the next frames overlaps the backbone's work on the previous ones.
+"""
+import os
+import queue
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from common.errors import UserError
+from inference.video.decode import CROP, SAMPLES_PER_SECOND, Timeline, VideoReader
+from inference.video.features import FEATURE_SIZE, embed
+from inference.video.segmentation import Shots, segment
+from inference.video.shots import MIN_SHOT
+
+QUEUED_BATCHES = 3  # decoded batches waiting for the backbone: enough to absorb jitter, a few MB each
+# On CPU the decoding thread (one FFmpeg thread) and the backbone workers (one per core) share the cores; the
+# workers run at a lower priority so that the decoder, which feeds them, is never the one waiting for a core.
+# Measured on 2 shared cores, 10 minutes of 720p, in pairs: 49 s against 55 s, 30 s against 36 s.
+BACKBONE_NICE = 5
+
+
+@dataclass
+class Analysis:
+    """One video's features [n_samples, 1024] (float32), timeline, shots and the seconds its stages took."""
+    features: np.ndarray
+    timeline: Timeline
+    shots: Shots
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stop(Exception):
+    """Raised in the decoding thread when the consumer has given up."""
+
+
+def _decode_batches(reader: VideoReader, batch_size: int, out: queue.Queue, stop: threading.Event,
+                    seconds: dict[str, float]) -> None:
+    """Thread body: put uint8 batches [n, CROP, CROP, 3] of sampled frames on `out`, then None; an exception
+    instead, if decoding fails. `seconds["decode"]` gets the time spent decoding."""
+    def put(item):
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stop
+
+    frames = reader.sampled_frames()
+    busy = 0.0
+    try:
+        batch, n = np.empty((batch_size, CROP, CROP, 3), dtype=np.uint8), 0
+        while True:
+            start = time.perf_counter()
+            item = next(frames, None)
+            busy += time.perf_counter() - start
+            if item is None:
+                break
+            batch[n], n = item[1], n + 1
+            if n == batch_size:
+                put(batch)
+                batch, n = np.empty_like(batch), 0
+        if n:
+            put(batch[:n])
+        put(None)
+    except _Stop:
+        pass
+    except BaseException as e:  # handed to the consumer, which raises it
+        try:
+            put(e)
+        except _Stop:
+            pass
+    finally:
+        frames.close()
+        seconds["decode"] = busy
+
+
+def backbone_workers(device: torch.device) -> int:
+    """Threads running the backbone: on CPU one per core, each with one PyTorch thread (batches in parallel scale
+    better than one batch on several cores, whose per-layer barriers stall whenever another thread, like the
+    decoder, holds a core); on CUDA one."""
+    return 1 if device.type == "cuda" else max(1, min(len(os.sched_getaffinity(0)), torch.get_num_threads()))
+
+
+def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: torch.device, batch_size: int,
+                     seconds: dict[str, float]) -> np.ndarray:
+    """float32 [n_samples, 1024] pool5 features of the video's sampled frames, decoding in a thread meanwhile.
+
+    Args:
+        reader: the video; its `timeline` is set when this returns.
+        backbone: from features.load_backbone.
+        device: where the backbone runs.
+        batch_size: frames per backbone batch.
+        seconds: receives "decode" (the decoding thread's busy time), "features" (the backbone's busy time per
+            worker thread) and "decode+features" (the wall time of the two together).
+    Returns:
+        The features, one row per sampled frame.
+    """
+    expected = None if reader.expected_frames is None or not reader.fps else int(
+        reader.expected_frames / reader.fps * SAMPLES_PER_SECOND) + 1
+    workers = backbone_workers(device)
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES + workers)
+    stop = threading.Event()
+    thread = threading.Thread(target=_decode_batches, args=(reader, batch_size, batches, stop, seconds),
+                              name="decode", daemon=True)
+    busy = [0.0]
+
+    def embed_timed(images):
+        begin = time.perf_counter()
+        out = embed(backbone, images, device)
+        busy[0] += time.perf_counter() - begin  # += on a float under the GIL: no update is lost between threads
+        return out
+
+    def lower_priority():
+        if workers > 1 and sys.platform.startswith("linux"):  # per thread on Linux only (elsewhere per process)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKBONE_NICE)
+
+    chunks, pending, start = [], deque(), time.perf_counter()
+    threads = torch.get_num_threads()
+    if workers > 1:
+        torch.set_num_threads(1)
+    thread.start()
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="backbone", initializer=lower_priority) as pool, \
+                tqdm(total=expected, desc="features", unit="frame", disable=None, leave=False) as progress:
+            while (item := batches.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                pending.append(pool.submit(embed_timed, item))
+                while pending and (len(pending) > workers or pending[0].done()):
+                    chunks.append(pending.popleft().result())
+                    progress.update(len(chunks[-1]))
+            while pending:
+                chunks.append(pending.popleft().result())
+                progress.update(len(chunks[-1]))
+    finally:
+        stop.set()
+        thread.join()
+        torch.set_num_threads(threads)
+    seconds["features"], seconds["decode+features"] = busy[0] / workers, time.perf_counter() - start
+    if not chunks:
+        return np.zeros((0, FEATURE_SIZE), dtype=np.float32)
+    return torch.cat(chunks).numpy().astype(np.float32, copy=False)
+
+
+def analyse(video: Path, backbone: torch.nn.Module, device: torch.device, batch_size: int, max_shot_seconds: float,
+            ratio: float) -> Analysis:
+    """Decode `video`, extract its features and find its shots.
+
+    Args:
+        video: the video file.
+        backbone: from features.load_backbone.
+        device: where the backbone runs.
+        batch_size: frames per backbone batch.
+        max_shot_seconds: the longest shot kept whole (segmentation.py).
+        ratio: the summary's share of the frames: shots are cut further if none would fit it.
+    Returns:
+        The Analysis; a video shorter than one shot (one second) is a UserError.
+    """
+    reader = VideoReader(video, threads=1 if device.type == "cpu" else 0)
+    seconds: dict[str, float] = {}
+    features = extract_features(reader, backbone, device, batch_size, seconds)
+    timeline = reader.timeline
+    if len(features) < MIN_SHOT:
+        raise UserError(f"{video}: video shorter than one shot ({timeline.n_frames} frames, {timeline.duration:.2f} s; "
+                        f"a shot is at least {MIN_SHOT / SAMPLES_PER_SECOND:g} s)")
+    start = time.perf_counter()
+    shots = segment(features, timeline.picks, timeline.n_frames, max_shot_seconds, ratio, video)
+    seconds["shots"] = time.perf_counter() - start
+    return Analysis(features, timeline, shots, seconds)

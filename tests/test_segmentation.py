@@ -1,0 +1,30 @@
+"""inference/video/segmentation.py: long KTS shots cut into the fewest equal parts, then to fit the budget."""
+import numpy as np
+import pytest
+
+pytest.importorskip("ruptures", reason="the video path needs requirements-video.txt")
+
+from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames  # noqa: E402
+
+
+def test_long_shots_are_cut_into_the_fewest_equal_parts():
+    # shots of 5, 21 and 4 sampled frames, at most 10: the 21 becomes 7 + 7 + 7, the others stay
+    assert cut_long_shots([5, 26], 30, 10) == ([5, 12, 19, 26], [0, 1, 1, 1, 2])
+    assert cut_long_shots([], 25, 10) == ([8, 17], [0, 0, 0])  # 8 + 9 + 8
+    assert cut_long_shots([], 10, 10) == ([], [0])
+    assert cut_long_shots([3], 4, 1) == ([1, 2, 3], [0, 0, 0, 1])
+
+
+def test_split_frames_gives_the_fewest_parts_that_fit():
+    assert split_frames(0, 249, 37) == [0, 35, 71, 107, 142, 178, 214]  # 7 parts of 35 or 36 frames
+    assert split_frames(100, 129, 4) == [100, 103, 107, 111, 115, 118, 122, 126]
+    assert split_frames(0, 9, 10) == [0]
+
+
+def test_fit_budget_cuts_only_when_no_shot_fits():
+    shots = Shots(np.array([[0, 59], [60, 89]]), np.array([0, 1]), np.array([False, False]))
+    assert fit_budget(shots, 30) is shots
+    fitted = fit_budget(shots, 25)
+    assert fitted.change_points.tolist() == [[0, 19], [20, 39], [40, 59], [60, 74], [75, 89]]
+    assert fitted.kts_shot.tolist() == [0, 0, 0, 1, 1] and fitted.cut.all() and fitted.budget_cut
+    assert fitted.n_cut == 2
