@@ -131,8 +131,9 @@ class BackgroundWriter:
 
     def submit(self, tasks: Iterable[Callable[[], None]]) -> None:
         self.wait()
-        self._thread = threading.Thread(target=self._run, args=(list(tasks),), name="BackgroundWriter", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, args=(list(tasks),), name="BackgroundWriter", daemon=True)
+        thread.start()
+        self._thread = thread  # only a started thread: Ctrl-C may come between the two lines above
 
     def _run(self, tasks):
         try:

@@ -96,6 +96,6 @@ def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and "Traceback" not in err
+    assert process.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == ("interrupted: run the same command with --resume to continue from the "
                                             "last saved epoch")
