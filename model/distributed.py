@@ -56,18 +56,24 @@ def under_torchrun() -> bool:
     return "WORLD_SIZE" in os.environ and "RANK" in os.environ
 
 
-def join(device: torch.device) -> tuple[Group, torch.device]:
-    """Join the process group of a torchrun launch (a group of one otherwise); the device of this process: with
-    CUDA, the GPU of its local rank."""
+def local(device: torch.device) -> tuple[Group, torch.device]:
+    """This process's place in a torchrun launch (a group of one otherwise) and its device (with CUDA, the GPU of
+    its local rank), read from the environment: nothing is connected yet (see `connect`)."""
     if not under_torchrun():
         return Group(), device
-    world, rank = int(os.environ["WORLD_SIZE"]), int(os.environ["RANK"])
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
-    if world > 1 and not dist.is_initialized():
+    return Group(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])), device
+
+
+def connect(group: Group, device: torch.device) -> None:
+    """Join the process group (gloo on the CPU, NCCL on CUDA).
+
+    Called after the reader processes are forked (model/streaming.py): the process group runs threads of its own,
+    and a fork while another thread holds a lock can leave the child waiting for it forever."""
+    if group.world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Group(rank, world), device
 
 
 def leave() -> None:

@@ -23,7 +23,7 @@ INTERRUPTED = "interrupted: run the same command with --resume to continue from 
 
 def main(argv: list[str] | None = None) -> int:
     config = get_config(argv)
-    group, config.device = distributed.join(config.device)
+    group, config.device = distributed.local(config.device)
     try:
         state = run_state(config)
         if state == "finished" and not config.overwrite:
@@ -37,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{config.run_label}: an unfinished run is there; continue it with --resume or start "
                             f"over with --overwrite")
         if config.dataset.mrhisum or distributed.under_torchrun():
-            solver = StreamSolver(config, group)
+            solver = StreamSolver(config, group)  # its reader processes start now, before the group connects
         else:
             train_data = VideoData(config.dataset_file, config.split["train_keys"], config.input_size,
                                    config.splits_file)
             test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size,
                                   config.splits_file)
             solver = Solver(config, train_data, test_data)
+        distributed.connect(group, config.device)
         if group.main:
             processes = f" on {group.world} processes" if group.world > 1 else ""
             print(f"[Current split: {config.split_index}]: block_size={config.block_size} and "

@@ -63,9 +63,10 @@ class IndexSampler(Sampler):
 class Reader:
     """Reads items of an H5Videos ahead of the caller with `workers` processes (0: in this process).
 
-    The workers are started once and serve every pass: `reader(indices)` yields the items `indices` in that order.
-    They are forked, so they share the training process's pages (importing torch alone makes 700 MB resident with
-    the CUDA build) instead of each loading its own copy, as spawned workers would.
+    The workers are started here, once, and serve every pass: `reader(indices)` yields the items `indices` in that
+    order. They are forked, so they share the training process's pages (importing torch alone makes 700 MB resident
+    with the CUDA build) instead of each loading its own copy, as spawned workers would; create readers before
+    anything starts threads (the process group, a writer thread), which a fork does not carry over.
     """
 
     def __init__(self, dataset: H5Videos, workers: int):
@@ -73,6 +74,8 @@ class Reader:
         self.sampler = IndexSampler()
         self.loader = DataLoader(dataset, batch_size=None, sampler=self.sampler, num_workers=workers,
                                  prefetch_factor=PREFETCH if workers else None, persistent_workers=workers > 0)
+        if workers:
+            iter(self.loader)  # forks the workers (with nothing to read yet)
 
     def __call__(self, indices: list[int]) -> Iterator[tuple[int, torch.Tensor, object]]:
         self.sampler.indices = list(indices)

@@ -124,7 +124,12 @@ def launch(data, exp, nproc, *extra, **kwargs):
 def trained(data, root, nproc):
     exp = root / "exp"
     process = launch(data, exp, nproc)
-    out, err = process.communicate(timeout=300)
+    try:
+        out, err = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"no end after 300 s; it printed: {out}{err}")
     assert process.returncode == 0, err
     return exp, out
 
