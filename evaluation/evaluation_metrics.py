@@ -10,13 +10,14 @@ summary (0 / 0 in the precision or the recall); here that user's F-score is 0, s
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from common.datasets import EVAL_METHODS, SAMPLE_STEP
 
 ANNOTATION_STEP = SAMPLE_STEP  # annotations are sub-sampled like the features: frames 0, 15, 30, ...
 
 
-def f_measure(overlap, n_selected, n_user, eval_method):
+def f_measure(overlap: ArrayLike, n_selected: ArrayLike, n_user: ArrayLike, eval_method: str) -> np.ndarray:
     """Reduced F-score (0..100) per summary from counts: overlap [B, n_users], n_selected [B], n_user [n_users].
 
     Per user: P = overlap / n_selected, R = overlap / n_user, F = 2 * P * R * 100 / (P + R) in the reference's
@@ -41,7 +42,7 @@ def f_measure(overlap, n_selected, n_user, eval_method):
     return total / f.shape[1]
 
 
-def int_user_summaries(user_summary):
+def int_user_summaries(user_summary: ArrayLike) -> np.ndarray:
     """User summaries as the reference compares them: ints (truncated), [n_users, n_frames]."""
     users = np.asarray(user_summary)
     if users.ndim != 2 or users.shape[0] == 0:
@@ -49,10 +50,11 @@ def int_user_summaries(user_summary):
     return users.astype(np.int64)
 
 
-def evaluate_summary(predicted_summary, user_summary, eval_method):
+def evaluate_summary(predicted_summary: ArrayLike, user_summary: ArrayLike, eval_method: str) -> float:
     """F-score of one binary summary against the user summaries [n_users, n_frames]: 'max' (SumMe) or 'avg' (TVSum).
 
     Both are padded with zeros to the longer length; S & G is counted as S * (G & 1), the same for a binary S.
+    Returns the F-score in 0..100; a ValueError for a summary that is not binary or user summaries not 2-D.
     """
     summary = np.asarray(predicted_summary).astype(np.int64)
     if summary.ndim != 1 or ((summary != 0) & (summary != 1)).any():
@@ -70,7 +72,7 @@ class SummaryScorer:
     boundaries: the frame counts the F-score needs are sums over segments, exact integers either way.
     """
 
-    def __init__(self, shots, user_summary):
+    def __init__(self, shots, user_summary: ArrayLike):
         """`shots` a VideoShots; `user_summary` [n_users, n_frames]."""
         users = int_user_summaries(user_summary)
         self.shots = shots
@@ -81,7 +83,7 @@ class SummaryScorer:
         self.user_counts = np.diff(cumulative[:, np.minimum(edges, users.shape[1])], axis=1).T  # [n_segments, n_users]
         self.n_user = users.sum(axis=1)
 
-    def f_scores(self, selected, eval_method):
+    def f_scores(self, selected: ArrayLike, eval_method: str) -> np.ndarray:
         """Reduced F-score of the summary of each selected-shot mask in `selected` [B, n_shots].
 
         Integer arithmetic only (no BLAS: its threads would only compete with the other runs' processes).
@@ -95,12 +97,12 @@ class SummaryScorer:
         return f_measure(in_summary @ self.user_counts, in_summary @ self.segment_lengths, self.n_user, eval_method)
 
 
-def subsampled_length(n_frames):
+def subsampled_length(n_frames: int) -> int:
     """Number of annotation values left after sub-sampling n_frames frames (frames 0, 15, 30, ...)."""
     return -(-n_frames // ANNOTATION_STEP)
 
 
-def rank_correlation(pred, true, pred_ranks=None):
+def rank_correlation(pred: ArrayLike, true: ArrayLike, pred_ranks: np.ndarray | None = None) -> tuple[float, float]:
     """(Spearman's rho, Kendall's tau) of two score vectors, tau computed between their average ranks (tau-b, ties
     counted); NaN when either is constant, without scipy's warnings. `pred_ranks`: rankdata(pred), when known."""
     from scipy.stats import kendalltau, rankdata, spearmanr  # 0.5 s to import: only the correlation needs it
@@ -111,12 +113,13 @@ def rank_correlation(pred, true, pred_ranks=None):
         return spearmanr(pred, true)[0], kendalltau(ranks, rankdata(true))[0]
 
 
-def get_corr_coeff(pred_imp_scores, user_scores):
+def get_corr_coeff(pred_imp_scores: ArrayLike, user_scores: ArrayLike) -> tuple[float, float]:
     """(Spearman's rho, Kendall's tau) of predicted scores against each annotator, averaged over annotators.
 
     `user_scores` [n_users, n_frames] are raw annotations: each row is divided by its max, then sub-sampled with
     step 15, which must leave as many values as there are predicted scores. Kendall's tau is computed between the
     (average) ranks of the two. Constant scores or annotations have no rank correlation: NaN, as in the reference.
+    Returns (rho, tau); a ValueError when the lengths do not match.
     """
     from scipy.stats import rankdata
 
@@ -132,13 +135,13 @@ def get_corr_coeff(pred_imp_scores, user_scores):
     return float(np.mean(rhos)), float(np.mean(taus))
 
 
-def subsampled_annotation(user):
+def subsampled_annotation(user: np.ndarray) -> np.ndarray:
     """One annotator's frame scores as get_corr_coeff compares them: divided by their max, every 15th frame."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return (user / user.max(initial=-1))[::ANNOTATION_STEP]
 
 
-def summary_corr_coeff(pred_imp_scores, user_summary, picks):
+def summary_corr_coeff(pred_imp_scores: ArrayLike, user_summary: ArrayLike, picks: ArrayLike) -> tuple[float, float]:
     """(Spearman's rho, Kendall's tau) of predicted scores against the share of the users who selected each sampled
     frame, `user_summary.mean(0)[picks]` (docs/evaluation.md, "Rank correlation": the SumMe definition used here).
 
