@@ -1,5 +1,5 @@
-"""A tiny training grid (10 small videos, 32-d features, 2 epochs) and its reference runs by the sequential loop,
-trained once per test session and shared by test_grid.py and test_slurm.py."""
+"""A tiny training grid (10 small videos, 32-d features, 3 splits, 2 epochs) and its reference runs by the sequential
+loop, trained once per test session and shared by test_grid.py and test_slurm.py."""
 import json
 import os
 import shutil
@@ -77,12 +77,12 @@ def remove_run(exp_dir, sigma, split):
 
 
 def tiny_dataset(tmp_path_factory):
-    """The folder of the tiny dataset (tiny.h5, tiny_splits.json: 5 splits of 8 training and 2 test videos)."""
+    """The folder of the tiny dataset (tiny.h5, tiny_splits.json: 3 splits of 8 training and 2 test videos)."""
     if "data" not in _references:
         data = tmp_path_factory.mktemp("data")
         keys = [f"video_{i}" for i in range(1, len(FRAMES) + 1)]
         make_dataset(data / "tiny.h5", FRAMES, input_size=32, seed=1)
-        (data / "tiny_splits.json").write_text(json.dumps(make_splits(keys, seed=1)))
+        (data / "tiny_splits.json").write_text(json.dumps(make_splits(keys, n_splits=3, seed=1)))
         _references["data"] = data
     return _references["data"]
 

@@ -48,15 +48,15 @@ def runner(*args):
 
 
 def test_reference_loops(ref):
-    assert ref.plain_out.startswith("25 runs (5 splits x 5 sigmas, 2 epochs each): 0 already finished, 25 to train\n"
+    assert ref.plain_out.startswith("15 runs (3 splits x 5 sigmas, 2 epochs each): 0 already finished, 15 to train\n"
                                     "== split 0, "
                                     "sigma 0.5\n")
-    assert ref.seeds_out.startswith("25 runs (1 seed x 5 splits x 5 sigmas, 2 epochs each): 0 already finished, "
-                                    "25 to train\n"
+    assert ref.seeds_out.startswith("15 runs (1 seed x 3 splits x 5 sigmas, 2 epochs each): 0 already finished, "
+                                    "15 to train\n"
                                     "== seed 7, split 0, sigma 0.5\n")
     assert "all runs finished; evaluate them with: bash " in ref.plain_out
     assert sorted(p.name for p in ref.seeds.iterdir()) == ["seed7"]
-    assert len(ref.outputs[0]) == len(ref.seed7_outputs[0]) == 25 * (3 + 2)  # epochs -1..1, 2 checkpoints per run
+    assert len(ref.outputs[0]) == len(ref.seed7_outputs[0]) == 15 * (3 + 2)  # epochs -1..1, 2 checkpoints per run
     assert ref.outputs[0]["reg0.5/SumMe/results/split0/SumMe_-1.json"] != \
         ref.seed7_outputs[0]["reg0.5/SumMe/results/split0/SumMe_-1.json"]
 
@@ -69,7 +69,7 @@ def test_print_grid(data, tmp_path, capsys):
         sys.executable, str(REPO / "model" / "main.py"), "--split_index", str(split), "--video_type", "SumMe",
         "--reg_factor", sigma, "--n_epochs", "2", "--batch_size", "4", "--resume", *grid_args(data)[:6],
         "--device", "cpu", "--seed", str(seed), "--exp_dir", str(exp / f"seed{seed}")])
-        for seed in (3, 1) for split in range(5) for sigma in SIGMAS]
+        for seed in (3, 1) for split in range(3) for sigma in SIGMAS]
     assert lines == expected
     assert not exp.exists()
 
@@ -117,7 +117,7 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     exp = tmp_path / "exp"
     shutil.copytree(ref.trained / "plain", exp / "seed12345")
     shutil.copytree(ref.trained / "seed7", exp / "seed7")
-    missing = [(12345, "0.6", 1), (12345, "0.9", 4), (7, "0.5", 0), (7, "0.8", 3)]
+    missing = [(12345, "0.6", 1), (12345, "0.9", 2), (7, "0.5", 0), (7, "0.8", 2)]
     for seed, sigma, split in missing:
         remove_run(exp / f"seed{seed}", sigma, split)
     args = [*grid_args(ref.data), "--exp_dir", exp, "--seeds", "12345,7", "--jobs", "2", "--threads", "1"]
@@ -130,8 +130,8 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     assert 1 <= len(unfinished) <= 3
 
     out = finish(run_grid(*args))
-    assert out.splitlines()[0] == (f"50 runs (2 seeds x 5 splits x 5 sigmas, 2 epochs each): "
-                                   f"{50 - len(unfinished)} already finished, {len(unfinished)} to train")
+    assert out.splitlines()[0] == (f"30 runs (2 seeds x 3 splits x 5 sigmas, 2 epochs each): "
+                                   f"{30 - len(unfinished)} already finished, {len(unfinished)} to train")
     assert ("2 runs at once, 1 thread each" in out) == (len(unfinished) > 1)
     done = re.findall(r"^== seed (\d+), split (\d), sigma ([\d.]+)(?:: done in [\d.]+ s)?$", out, re.M)
     assert sorted(done) == sorted((str(seed), str(split), sigma) for seed, sigma, split in unfinished)
@@ -186,7 +186,7 @@ def test_runs_of_another_length_are_refused_before_anything_trains(ref, tmp_path
     process = run_grid(*grid_args(ref.data), "--exp_dir", exp, "--n_epochs", "5")
     out, err = process.communicate()
     assert process.returncode == 2 and out == ""
-    assert err == ("error: 24 of the 25 runs (split 0, sigma 0.6, ...) are already finished with another --n_epochs "
+    assert err == ("error: 14 of the 15 runs (split 0, sigma 0.6, ...) are already finished with another --n_epochs "
                    "than this grid's; use another --exp_dir, or --overwrite to train them again\n")
     assert not (exp / "reg0.5" / "SumMe" / "results" / "split0").exists()
 

@@ -9,9 +9,10 @@ from common.errors import UserError
 from evaluation.annotations import load_tvsum_annotations
 from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import generate_summary
+from inference import inference
 from model.checkpoints import load_model
 from model.layers.summarizer import CA_SUM
-from tests.helpers import assert_user_error, run_script, tiny_video, write_h5
+from tests.helpers import assert_user_error, run_main, run_script, tiny_video, write_h5
 
 D = 16
 
@@ -127,8 +128,7 @@ def test_own_training_layout_uses_the_selected_checkpoint(tmp_path, summe):
 
 
 def run_inference(tmp_path, h5, splits):
-    return run_script("inference/inference.py", "--model_dir", tmp_path / "models", "--dataset_file", h5,
-                      "--splits_file", splits)
+    return run_main(inference.main, "--model_dir", tmp_path / "models", "--dataset_file", h5, "--splits_file", splits)
 
 
 def test_checkpoint_errors(tmp_path, summe):

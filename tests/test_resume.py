@@ -89,8 +89,10 @@ def test_resume_refuses_other_arguments_and_overwrite_starts_over(inputs, tmp_pa
 
 def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
     marker = tmp_path / "exp" / "reg0.6" / "SumMe" / "results" / "split0" / "SumMe_0.json"
-    process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *inputs, "--exp_dir",
-                                str(tmp_path / "exp")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # epochs of these tiny videos take milliseconds: enough of them that the interrupt comes before the end
+    process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *inputs, "--n_epochs", "5000",
+                                "--exp_dir", str(tmp_path / "exp")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
     deadline = time.monotonic() + 120
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.005)

@@ -81,9 +81,9 @@ def test_slurm_grid_equals_the_sequential_loop(cluster, ref, tmp_path):
     out, array, evaluation = submit(ref, exp, cluster)
     slurm = exp / "slurm"
     assert out.splitlines() == [
-        "25 runs (5 splits x 5 sigmas, 2 epochs each): 0 already finished, 25 to train",
+        "15 runs (3 splits x 5 sigmas, 2 epochs each): 0 already finished, 15 to train",
         f"wrote {slurm / 'SumMe_grid.sbatch'} and {slurm / 'SumMe_evaluate.sbatch'}",
-        f"submitted job {array}: 25 training runs, array tasks 0-24 (logs: {slurm}/SumMe_train_{array}_<task>.out)",
+        f"submitted job {array}: 15 training runs, array tasks 0-14 (logs: {slurm}/SumMe_train_{array}_<task>.out)",
         f"submitted job {evaluation}: the evaluation, once every task of job {array} has succeeded (the table: "
         f"{slurm}/SumMe_evaluate_{evaluation}.out; the report: {exp / 'SumMe_best_models.json'})"]
     again = run_grid(*grid_args(ref.data), "--exp_dir", exp, "--slurm", env=cluster)
@@ -94,18 +94,18 @@ def test_slurm_grid_equals_the_sequential_loop(cluster, ref, tmp_path):
         shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True, env=cluster).stdout
         assert "TimeLimit=00:30:00" in shown and "JobState=COMPLETED" in shown
     script = (slurm / "SumMe_grid.sbatch").read_text()
-    assert script.count(" --resume ") == 25 and "#SBATCH --requeue\n" in script
+    assert script.count(" --resume ") == 15 and "#SBATCH --requeue\n" in script
     assert sorted(p.name for p in slurm.glob(f"SumMe_train_{array}_*.out")) == sorted(
-        f"SumMe_train_{array}_{task}.out" for task in range(25))
+        f"SumMe_train_{array}_{task}.out" for task in range(15))
     assert neutral((slurm / f"SumMe_evaluate_{evaluation}.out").read_text(), exp) == ref.table
     assert training_outputs(exp) == ref.outputs
     assert evaluation_outputs(exp) == ref.evaluated
 
-    remove_run(exp, "0.8", 3)  # a partial grid: only its missing run is submitted, then the evaluation again
+    remove_run(exp, "0.8", 2)  # a partial grid: only its missing run is submitted, then the evaluation again
     (exp / "SumMe_best_models.json").unlink()
     out, array, evaluation = submit(ref, exp, cluster)
-    assert out.splitlines()[0] == "25 runs (5 splits x 5 sigmas, 2 epochs each): 24 already finished, 1 to train"
-    assert f"submitted job {array}: 1 training run, array tasks 18 " in out
+    assert out.splitlines()[0] == "15 runs (3 splits x 5 sigmas, 2 epochs each): 14 already finished, 1 to train"
+    assert f"submitted job {array}: 1 training run, array tasks 13 " in out
     wait_for([array, evaluation], cluster)
     assert neutral((slurm / f"SumMe_evaluate_{evaluation}.out").read_text(), exp) == ref.table
     assert training_outputs(exp) == ref.outputs
