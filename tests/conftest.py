@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.golden_inputs import GOLDEN  # noqa: E402
+from tests.golden_inputs import GOLDEN
 
 DATASET_FOLDERS = (REPO / "data", REPO.parent / "shared" / "data")
 

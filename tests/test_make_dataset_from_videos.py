@@ -11,10 +11,10 @@ import pytest
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
     pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
 
-from common.errors import UserError  # noqa: E402
-from common.splits import load_splits  # noqa: E402
-from data import make_dataset_from_videos as builder  # noqa: E402
-from tests.video_files import CUTS, REPO, make_weights, write_video  # noqa: E402
+from common.errors import UserError
+from common.splits import load_splits
+from data import make_dataset_from_videos as builder
+from tests.video_files import CUTS, REPO, make_weights, write_video
 
 LENGTHS = {"a.mp4": 300, "b.mp4": 330, "c.mp4": 360}  # frames at 30 fps: three scenes each
 ANNOTATIONS = """video,annotator,start_seconds,end_seconds

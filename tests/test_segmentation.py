@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("ruptures", reason="the video path needs requirements-video.txt")
 
-from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames  # noqa: E402
+from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames
 
 
 def test_long_shots_are_cut_into_the_fewest_equal_parts():

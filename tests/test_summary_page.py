@@ -8,9 +8,9 @@ import pytest
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
     pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
 
-from inference import summarize_video  # noqa: E402
-from tests.cdp import Browser, find_chromium  # noqa: E402
-from tests.video_files import make_weights, write_video  # noqa: E402
+from inference import summarize_video
+from tests.cdp import Browser, find_chromium
+from tests.video_files import make_weights, write_video
 
 
 @pytest.fixture(scope="module")

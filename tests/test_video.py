@@ -14,14 +14,14 @@ import torch
 
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
     pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
-import av  # noqa: E402
-import torchvision  # noqa: E402
+import av
+import torchvision
 
-from common.errors import UserError  # noqa: E402
-from inference import summarize_video  # noqa: E402
-from inference.video.decode import VideoReader  # noqa: E402
-from model.layers.summarizer import CA_SUM  # noqa: E402
-from tests.video_files import (  # noqa: E402
+from common.errors import UserError
+from inference import summarize_video
+from inference.video.decode import VideoReader
+from model.layers.summarizer import CA_SUM
+from tests.video_files import (
     CUTS,
     FPS,
     HEIGHT,
