@@ -27,6 +27,7 @@ import h5py
 
 from common import fileio
 from common.cli import DEVICES, bounded
+from common.datasets import SUMMARY_RATIO  # the evaluation's budget: shots are cut so that one fits it
 from common.errors import UserError, run_cli
 from common.h5data import open_h5
 from data.make_dataset import make_splits
@@ -39,7 +40,6 @@ from inference.video.inputs import find_videos
 from inference.video.segmentation import MAX_SHOT_SECONDS
 from model.configs import resolve_device
 
-SUMMARY_RATIO = 0.15  # the evaluation's budget: shots are cut so that one fits it (segmentation.py)
 INTERRUPTED = "interrupted: run the same command again to continue (videos already in the file are skipped)"
 
 

@@ -23,8 +23,9 @@ def read_video(h5, key):
 
 
 def knapsack(capacity, lengths, values):
-    """Selected item indices of the 0/1 knapsack: K[i][w] = max(v[i-1] + K[i-1][w-l[i-1]], K[i-1][w]) when the item
-    fits; item i-1 selected, walking back from w = capacity, iff K[i][w] != K[i-1][w]."""
+    """Selected item indices (ascending) of the 0/1 knapsack: K[i][w] = max(v[i-1] + K[i-1][w-l[i-1]], K[i-1][w])
+    when the item fits; item i-1 selected, walking back from w = capacity, iff K[i][w] != K[i-1][w] (docs/method.md,
+    "Evaluation", step 4)."""
     n = len(values)
     table = [[0.0] * (capacity + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
@@ -36,7 +37,7 @@ def knapsack(capacity, lengths, values):
     selected, w = [], capacity
     for i in range(n, 0, -1):
         if table[i][w] != table[i - 1][w]:
-            selected.append(i - 1)
+            selected.insert(0, i - 1)
             w -= lengths[i - 1]
     return selected
 

@@ -6,22 +6,7 @@ import numpy as np
 import pytest
 
 from evaluation.knapsack_dp import knapsack, knapsack_batch
-
-
-def recurrence(capacity, lengths, values):
-    """The textbook table, one Python cell at a time, and its reconstruction (docs/method.md, "Evaluation", step 4)."""
-    n = len(values)
-    table = [[0] * (capacity + 1) for _ in range(n + 1)]
-    for i in range(1, n + 1):
-        for w in range(1, capacity + 1):
-            above = table[i - 1][w]
-            table[i][w] = max(values[i - 1] + table[i - 1][w - lengths[i - 1]], above) if lengths[i - 1] <= w else above
-    selected, w = [], capacity
-    for i in range(n, 0, -1):
-        if table[i][w] != table[i - 1][w]:
-            selected.insert(0, i - 1)
-            w -= lengths[i - 1]
-    return selected
+from tests.plain_baselines import knapsack as recurrence  # the textbook table, one Python cell at a time
 
 
 def brute_force(capacity, lengths, values):
