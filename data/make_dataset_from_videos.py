@@ -26,18 +26,17 @@ limit_malloc_arenas()  # before torch and FFmpeg start their threads
 import h5py
 
 from common import fileio
-from common.cli import DEVICES, bounded
+from common.cli import bounded
 from common.datasets import SUMMARY_RATIO  # the evaluation's budget: shots are cut so that one fits it
 from common.errors import UserError, run_cli
 from common.h5data import open_h5
 from data.make_dataset import make_splits
-from inference.video.analysis import analyse
+from inference.video.analysis import add_analysis_arguments, analyse, backbone_batch_size
 from inference.video.annotations import Annotations
 from inference.video.batch import run_batch
 from inference.video.dataset import write_group
 from inference.video.features import load_backbone
 from inference.video.inputs import find_videos
-from inference.video.segmentation import MAX_SHOT_SECONDS
 from model.configs import resolve_device
 
 INTERRUPTED = "interrupted: run the same command again to continue (videos already in the file are skipped)"
@@ -55,13 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV video,annotator,start_seconds,end_seconds: one row per selected interval")
     p.add_argument("--splits", type=bounded(int, 1, what="splits"), default=5, help="number of 80/20 splits (5)")
     p.add_argument("--seed", type=bounded(int, 0, what="seed"), default=0, help="seed of the splits (default: 0)")
-    p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
-                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
-    p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
-                   help="local state_dict of torchvision's ImageNet GoogLeNet (default: torchvision's download)")
-    p.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
-    p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
-                   help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
+    add_analysis_arguments(p)
     return p
 
 
@@ -118,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     done = existing_videos(args.out)
     device = resolve_device(args.device)
     backbone = load_backbone(args.backbone_weights, device) if any(v.name not in done for v in videos) else None
-    batch_size = args.batch_size or (64 if device.type == "cuda" else 8)
+    batch_size = backbone_batch_size(args.batch_size, device)
 
     def work(video: Path) -> list[str]:
         if video.name in done:

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from common import fileio
-from common.cli import DEVICES, bounded
+from common.cli import bounded
 from common.errors import run_cli
-from inference.video.analysis import analyse
+from inference.video.analysis import add_analysis_arguments, analyse, backbone_batch_size
 from inference.video.batch import run_batch
 from inference.video.dataset import write_dataset_h5
 from inference.video.encode import DEFAULT_PRESET, PRESETS, frame_runs, write_summary_video
@@ -38,7 +38,6 @@ from inference.video.inputs import find_videos, output_folders
 from inference.video.page import summary_page
 from inference.video.plot import plot_importance
 from inference.video.report import summary_record
-from inference.video.segmentation import MAX_SHOT_SECONDS
 from inference.video.selection import select_shots
 from model.checkpoints import load_model
 from model.configs import resolve_device
@@ -59,15 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary_ratio", type=bounded(float, 0, 1, low_open=True, what="summary_ratio"), default=0.15,
                    metavar="R",
                    help="largest share of the video's frames the summary may hold (default: 0.15, the benchmark's)")
-    p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
-                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
-    p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
-                   help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
-                        "default: torchvision's download (or its cache)")
-    p.add_argument("--device", choices=DEVICES, default="auto",
-                   help="auto uses CUDA when available (default: auto)")
-    p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
-                   help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
+    add_analysis_arguments(p)
     p.add_argument("--block_size", type=bounded(int, 1, what="block_size"), default=60, metavar="N",
                    help="CA-SUM attention block size (default: 60, as in training)")
     p.add_argument("--x264_preset", choices=PRESETS, default=DEFAULT_PRESET, metavar="PRESET",
@@ -103,7 +94,7 @@ class Summarizer:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.device = resolve_device(args.device)
-        self.batch_size = args.batch_size or (64 if self.device.type == "cuda" else 8)
+        self.batch_size = backbone_batch_size(args.batch_size, self.device)
         self.model = load_model(args.checkpoint, device=self.device, block_size=args.block_size,
                                 input_size=FEATURE_SIZE)
         self.backbone = load_backbone(args.backbone_weights, self.device)
