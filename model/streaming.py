@@ -54,7 +54,7 @@ class IndexSampler(Sampler):
         self.indices: list[int] = []
 
     def __iter__(self):
-        return iter(list(self.indices))
+        return iter(self.indices)
 
     def __len__(self) -> int:
         return len(self.indices)
