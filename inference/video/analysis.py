@@ -134,12 +134,13 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
     stop = threading.Event()
     thread = threading.Thread(target=_decode_batches, args=(reader, batch_size, batches, stop, seconds),
                               name="decode", daemon=True)
-    busy = [0.0]
+    busy, busy_lock = [0.0], threading.Lock()
 
     def embed_timed(images):
         begin = time.perf_counter()
         out = embed(backbone, images, device)
-        busy[0] += time.perf_counter() - begin  # += on a float under the GIL: no update is lost between threads
+        with busy_lock:  # the workers add up their times: += is a read and a write, not atomic
+            busy[0] += time.perf_counter() - begin
         return out
 
     def lower_priority():
