@@ -173,6 +173,7 @@ def write_summary_video(source, target, timeline, runs, preset=DEFAULT_PRESET):
             video = output.add_stream(VIDEO_CODEC, rate=rate, options={"preset": preset, "crf": CRF})
             video.width, video.height, video.pix_fmt = width, height, "yuv420p"
             video.codec_context.time_base = 1 / rate
+            video.codec_context.thread_type = "FRAME"
             audio = None
             if timeline.has_audio:
                 layout, sample_rate = source_audio_format(source)
