@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from common.paths import REPO_ROOT
-from inference.video.features import fuse_batchnorm, random_backbone
+from inference.video.features import random_backbone
+from inference.video.googlenet import GoogLeNetPool5
 from model.layers.summarizer import CA_SUM
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
@@ -202,7 +203,7 @@ def googlenet_flops():
     """FLOPs of one frame through the command's backbone (multiply-adds count two)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    backbone = fuse_batchnorm(random_backbone(np.zeros((1, 224, 224, 3), np.uint8)).eval())
+    backbone = GoogLeNetPool5(random_backbone(np.zeros((1, 224, 224, 3), np.uint8)).state_dict()).eval()
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         backbone(torch.zeros(1, 3, 224, 224))
     return counter.get_total_flops()

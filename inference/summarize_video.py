@@ -33,7 +33,8 @@ from inference.video.analysis import add_analysis_arguments, analyse, backbone_b
 from inference.video.batch import run_batch
 from inference.video.dataset import write_dataset_h5
 from inference.video.encode import DEFAULT_PRESET, PRESETS, frame_runs, write_summary_video
-from inference.video.features import FEATURE_SIZE, load_backbone
+from inference.video.features import load_backbone
+from inference.video.googlenet import FEATURE_SIZE
 from inference.video.inputs import find_videos, output_folders
 from inference.video.page import summary_page
 from inference.video.plot import plot_importance

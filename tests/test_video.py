@@ -338,12 +338,18 @@ def test_backbone_weights_errors(files, tmp_path, monkeypatch):
     message = user_error(files, tmp_path, files["video"], "--backbone_weights", missing)
     assert message == f"{missing}: backbone weights file not found"
     message = user_error(files, tmp_path, files["video"], "--backbone_weights", files["checkpoint"])
-    assert message.startswith(f"{files['checkpoint']}: not a torchvision GoogLeNet state_dict (")
+    assert message == f"{files['checkpoint']}: not a torchvision GoogLeNet state_dict (no conv1.conv.weight)"
+    state = torch.load(files["backbone"])
+    state["inception4b.branch2.1.conv.weight"] = state["inception4b.branch2.1.conv.weight"][:, :100]
+    torch.save(state, tmp_path / "cut.pt")
+    message = user_error(files, tmp_path, files["video"], "--backbone_weights", tmp_path / "cut.pt")
+    assert message == (f"{tmp_path / 'cut.pt'}: not a torchvision GoogLeNet state_dict (inception4b.branch2.1.conv."
+                       f"weight has shape [224, 100, 3, 3], expected [224, 112, 3, 3])")
 
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(torchvision.models.GoogLeNet_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     with pytest.raises(UserError) as error:
         summarize_video.main([str(files["video"]), "--checkpoint", str(files["checkpoint"]), "-o", str(tmp_path)])
     assert str(error.value) == ("https://download.pytorch.org/models/googlenet-1378be20.pth: cannot download the "
@@ -408,6 +414,29 @@ def test_input_errors_name_the_path(files, tmp_path):
     done = run_cli(tmp_path / "empty", "--checkpoint", files["checkpoint"])
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(f"error: {tmp_path / 'empty'}: no video files in this folder (extensions: ")
+
+
+def test_backbone_computes_torchvisions_googlenet(files):
+    """googlenet.py's fused network gives torchvision's GoogLeNet pool5 features (eval mode, input normalised as
+    embed does) on the test video's frames, to float32 rounding."""
+    from inference.video.features import embed, load_backbone
+
+    frames = np.stack([rgb for _, rgb in VideoReader(files["video"]).sampled_frames()][:12])
+    reference = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False)
+    reference.load_state_dict(torch.load(files["backbone"]))
+    reference.fc = torch.nn.Identity()
+    with torch.no_grad():
+        expected = reference.eval()(torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1).numpy()
+    features = embed(load_backbone(files["backbone"]), frames, "cpu").numpy()
+    assert np.abs(expected).max() > 1 and np.abs(np.diff(expected, axis=0)).max() > 1e-2
+    assert np.allclose(features, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_summarize_video_does_not_import_torchvision(files):
+    """The command builds its network itself (googlenet.py): torchvision would cost over a second at every start."""
+    done = subprocess.run([sys.executable, "-c", "import sys, inference.summarize_video; "
+                           "print('torchvision' in sys.modules)"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_parallel_features_keep_the_frame_order(files):

@@ -23,7 +23,8 @@ from tqdm import tqdm
 from common.cli import DEVICES, bounded
 from common.errors import UserError
 from inference.video.decode import CROP, SAMPLES_PER_SECOND, Timeline, VideoReader
-from inference.video.features import FEATURE_SIZE, embed
+from inference.video.features import embed
+from inference.video.googlenet import FEATURE_SIZE
 from inference.video.segmentation import MAX_SHOT_SECONDS, Shots, segment
 from inference.video.shots import MIN_SHOT
 
@@ -40,7 +41,7 @@ def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
     p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                    help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
-                        "default: torchvision's download (or its cache)")
+                        "default: downloaded once from PyTorch's model zoo into torch's cache, as torchvision does")
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
     p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
                    help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")

@@ -1,50 +1,22 @@
 """GoogLeNet pool5 features (1024-d, ImageNet weights) of the sampled frames, as the benchmark datasets hold them.
 
-The backbone is torchvision's GoogLeNet up to its global average pooling. For speed on CPUs every convolution is
-fused with its batch normalisation (the same function, one memory pass fewer), and the network runs in channels-last
-layout, under inference_mode, in batches of a few frames (analysis.py feeds them while the next ones decode).
+The backbone is torchvision's ImageNet GoogLeNet up to its global average pooling (googlenet.py: the network, with
+every convolution fused with its batch normalisation for speed on CPUs). It runs in channels-last layout, under
+inference_mode, in batches of a few frames (analysis.py feeds them while the next ones decode).
 """
 import urllib.error
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torchvision
-from torchvision.models import GoogLeNet, GoogLeNet_Weights
-from torchvision.models.googlenet import BasicConv2d
 
 from common.errors import UserError
+from inference.video.googlenet import GoogLeNetPool5
 from model.checkpoints import torch_load
 
-FEATURE_SIZE = 1024
-
-
-class ConvReLU(nn.Module):
-    """A torchvision BasicConv2d (convolution, batch normalisation in eval mode, ReLU) with the normalisation folded
-    into the convolution's weights and bias."""
-
-    def __init__(self, basic):
-        super().__init__()
-        conv, bn = basic.conv, basic.bn
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                              conv.dilation, conv.groups, bias=True)
-        self.conv.weight.copy_(conv.weight * scale[:, None, None, None])
-        self.conv.bias.copy_(bn.bias - bn.running_mean * scale)
-
-    def forward(self, x):
-        return torch.relu_(self.conv(x))
-
-
-@torch.no_grad()
-def fuse_batchnorm(module):
-    """Replace every BasicConv2d under `module` by its fused ConvReLU, in place."""
-    for name, child in module.named_children():
-        if isinstance(child, BasicConv2d):
-            setattr(module, name, ConvReLU(child))
-        else:
-            fuse_batchnorm(child)
-    return module
+# torchvision's GoogLeNet_Weights.IMAGENET1K_V1: the file name carries the start of its SHA-256, which the download
+# checks.
+WEIGHTS_URL = "https://download.pytorch.org/models/googlenet-1378be20.pth"
 
 
 def read_backbone_state(path):
@@ -56,39 +28,29 @@ def read_backbone_state(path):
 
 
 def download_backbone_state():
-    """torchvision's ImageNet GoogLeNet weights (from its cache, else downloaded), or a one-line UserError."""
-    weights = GoogLeNet_Weights.IMAGENET1K_V1
+    """torchvision's ImageNet GoogLeNet weights (from torch's cache of downloads, where torchvision keeps them too,
+    else downloaded and checked), or a one-line UserError."""
     try:
-        return weights.get_state_dict(progress=True, check_hash=True)
+        return torch.hub.load_state_dict_from_url(WEIGHTS_URL, progress=True, check_hash=True)
     except (urllib.error.URLError, OSError, RuntimeError, ValueError) as e:
         reason = getattr(e, "reason", None) or str(e).strip().splitlines()[0]
-        raise UserError(f"{weights.url}: cannot download the GoogLeNet ImageNet weights ({reason}); "
+        raise UserError(f"{WEIGHTS_URL}: cannot download the GoogLeNet ImageNet weights ({reason}); "
                         f"download that file elsewhere and pass it with --backbone_weights PATH") from None
 
 
 def load_backbone(weights_path=None, device="cpu"):
-    """GoogLeNet (ImageNet weights, from `weights_path` or torchvision) returning pool5 features [N, 1024].
+    """GoogLeNet (ImageNet weights, from `weights_path` or torchvision's download) returning pool5 features
+    [N, 1024].
 
     Input: images [N, 3, 224, 224] in [0, 1], normalised as (x - 0.5) / 0.5. torchvision's ImageNet weights are
-    meant to be used with `transform_input`, which maps the standard ImageNet normalisation (mean/std) to exactly
+    meant to be used with its `transform_input`, which maps the standard ImageNet normalisation (mean/std) to exactly
     that: `embed` applies it directly.
     """
-    state = download_backbone_state() if weights_path is None else read_backbone_state(weights_path)
-    has_aux = any(k.startswith("aux1.") for k in state)
-    model = GoogLeNet(num_classes=state["fc.weight"].shape[0] if "fc.weight" in state else 1000,
-                      aux_logits=has_aux, transform_input=True, init_weights=False)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        source = weights_path if weights_path is not None else GoogLeNet_Weights.IMAGENET1K_V1.url
-        lines = str(e).strip().splitlines()
-        detail = (lines[1] if len(lines) > 1 else lines[0]).strip()
-        detail = detail if len(detail) <= 160 else detail[:157] + "..."
-        raise UserError(f"{source}: not a torchvision GoogLeNet state_dict ({detail})") from None
-    model.aux1 = model.aux2 = None
-    model.aux_logits = model.transform_input = False
-    model.dropout = model.fc = nn.Identity()
-    return fuse_batchnorm(model).eval().to(device=device, memory_format=torch.channels_last)
+    if weights_path is None:
+        state, source = download_backbone_state(), WEIGHTS_URL
+    else:
+        state, source = read_backbone_state(weights_path), weights_path
+    return GoogLeNetPool5(state, source).eval().to(device=device, memory_format=torch.channels_last)
 
 
 def random_backbone(frames):
@@ -99,6 +61,8 @@ def random_backbone(frames):
     weights, the batch-norm statistics are measured on `frames`, and the last block is made sparse. Seeded: the same
     frames give the same weights.
     """
+    import torchvision  # for tests and benchmarks only: the command itself does not load torchvision (googlenet.py)
+
     torch.manual_seed(0)
     backbone = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False, transform_input=True)
     for module in backbone.modules():
