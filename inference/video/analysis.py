@@ -7,11 +7,11 @@ release the GIL, so the decoding of the next frames overlaps the backbone's work
 """
 import argparse
 import os
-import queue
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from common.cli import DEVICES, bounded
 from common.errors import UserError
+from inference.video.ahead import ahead
 from inference.video.decode import CROP, SAMPLES_PER_SECOND, Timeline, VideoReader
 from inference.video.features import embed
 from inference.video.googlenet import FEATURE_SIZE
@@ -61,25 +62,10 @@ class Analysis:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-class _Stop(Exception):
-    """Raised in the decoding thread when the consumer has given up."""
-
-
-def _decode_batches(reader: VideoReader, batch_size: int, out: queue.Queue, stop: threading.Event,
-                    seconds: dict[str, float]) -> None:
-    """Thread body: put uint8 batches [n, CROP, CROP, 3] of sampled frames on `out`, then None; an exception
-    instead, if decoding fails. `seconds["decode"]` gets the time spent decoding."""
-    def put(item):
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Stop
-
-    frames = reader.sampled_frames()
-    busy = 0.0
+def decoded_batches(reader: VideoReader, batch_size: int, seconds: dict[str, float]) -> Iterator[np.ndarray]:
+    """uint8 batches [n, CROP, CROP, 3] of the sampled frames; `seconds["decode"]` gets the time spent decoding
+    them once the last is out."""
+    frames, busy = reader.sampled_frames(), 0.0
     try:
         batch, n = np.empty((batch_size, CROP, CROP, 3), dtype=np.uint8), 0
         while True:
@@ -90,18 +76,10 @@ def _decode_batches(reader: VideoReader, batch_size: int, out: queue.Queue, stop
                 break
             batch[n], n = item[1], n + 1
             if n == batch_size:
-                put(batch)
+                yield batch
                 batch, n = np.empty_like(batch), 0
         if n:
-            put(batch[:n])
-        put(None)
-    except _Stop:
-        pass
-    except BaseException as e:  # handed to the consumer, which raises it
-        try:
-            put(e)
-        except _Stop:
-            pass
+            yield batch[:n]
     finally:
         frames.close()
         seconds["decode"] = busy
@@ -131,10 +109,6 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
     expected = None if reader.expected_frames is None or not reader.fps else int(
         reader.expected_frames / reader.fps * SAMPLES_PER_SECOND) + 1
     workers = backbone_workers(device)
-    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES + workers)
-    stop = threading.Event()
-    thread = threading.Thread(target=_decode_batches, args=(reader, batch_size, batches, stop, seconds),
-                              name="decode", daemon=True)
     busy, busy_lock = [0.0], threading.Lock()
 
     def embed_timed(images):
@@ -152,14 +126,12 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
     threads = torch.get_num_threads()
     if workers > 1:
         torch.set_num_threads(1)
-    thread.start()
+    batches = ahead(decoded_batches(reader, batch_size, seconds), QUEUED_BATCHES + workers, "decode")
     try:
         with ThreadPoolExecutor(workers, thread_name_prefix="backbone", initializer=lower_priority) as pool, \
                 tqdm(total=expected, desc="features", unit="frame", disable=None, leave=False) as progress:
-            while (item := batches.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                pending.append(pool.submit(embed_timed, item))
+            for batch in batches:
+                pending.append(pool.submit(embed_timed, batch))
                 while pending and (len(pending) > workers or pending[0].done()):
                     chunks.append(pending.popleft().result())
                     progress.update(len(chunks[-1]))
@@ -167,8 +139,7 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
                 chunks.append(pending.popleft().result())
                 progress.update(len(chunks[-1]))
     finally:
-        stop.set()
-        thread.join()
+        batches.close()
         torch.set_num_threads(threads)
     seconds["features"], seconds["decode+features"] = busy[0] / workers, time.perf_counter() - start
     if not chunks:

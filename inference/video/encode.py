@@ -6,6 +6,8 @@ summary holds exactly the source's frames (containers without timestamps are dec
 audio of the same time spans is cut sample-accurately and interleaved with the video as it is written, so memory
 stays flat however long the summary.
 """
+import itertools
+from contextlib import ExitStack, closing
 from fractions import Fraction
 
 import av
@@ -13,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from common.errors import UserError
+from inference.video.ahead import ahead
 from inference.video.decode import av_reason, open_video
 
 VIDEO_CODEC, CRF = "libx264", "20"
@@ -21,6 +24,7 @@ VIDEO_CODEC, CRF = "libx264", "20"
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 DEFAULT_PRESET = "ultrafast"
 AUDIO_CODEC, AUDIO_BITRATE = "aac", 128_000
+FRAMES_AHEAD, AUDIO_AHEAD = 8, 64  # decoded frames (1.4 MB each at 720p) and AAC packets (about 0.4 KB) in flight
 
 
 def frame_runs(change_points, selected):
@@ -115,44 +119,25 @@ def audio_samples(path, spans, layout, rate):
         container.close()
 
 
-class AudioTrack:
-    """AAC encoding of the summary's audio: sample blocks are pulled from `blocks` up to a given sample count and
-    encoded in frames of the codec's size, with sample-counted timestamps."""
-
-    def __init__(self, output, blocks, layout, rate):
-        self.stream = output.add_stream(AUDIO_CODEC, rate=rate, layout=layout)
-        self.stream.bit_rate = AUDIO_BITRATE
-        self.output, self.blocks, self.layout, self.rate = output, blocks, layout, rate
-        self.pending, self.received, self.written = [], 0, 0
-
-    def pull(self, samples):
-        """Encode the blocks until `samples` samples have been received in all."""
-        while self.received < samples:
-            block = next(self.blocks, None)
-            if block is None:
-                break
-            self.pending.append(block)
-            self.received += block.shape[1]
-        self.encode(flush=False)
-
-    def encode(self, flush):
-        if not self.pending:
-            return
-        samples = np.concatenate(self.pending, axis=1)
-        size = self.stream.codec_context.frame_size or 1024
-        usable = samples.shape[1] if flush else samples.shape[1] - samples.shape[1] % size
+def audio_packets(stream, blocks, layout, rate):
+    """The AAC packets of `stream` encoding the sample blocks of `blocks`, in frames of the codec's size with
+    sample-counted timestamps, the encoder flushed at the end."""
+    size = stream.codec_context.frame_size or 1024
+    pending, written = None, 0
+    for block in itertools.chain(blocks, [None]):
+        if block is not None:
+            pending = block if pending is None else np.concatenate((pending, block), axis=1)
+        if pending is None:
+            continue
+        usable = pending.shape[1] if block is None else pending.shape[1] - pending.shape[1] % size
         for offset in range(0, usable, size):
-            chunk = np.ascontiguousarray(samples[:, offset:min(offset + size, usable)])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self.layout)
-            frame.sample_rate, frame.pts, frame.time_base = self.rate, self.written, Fraction(1, self.rate)
-            self.written += chunk.shape[1]
-            self.output.mux(self.stream.encode(frame))
-        self.pending = [samples[:, usable:]] if usable < samples.shape[1] else []
-
-    def close(self):
-        self.pull(float("inf"))
-        self.encode(flush=True)
-        self.output.mux(self.stream.encode(None))
+            chunk = np.ascontiguousarray(pending[:, offset:min(offset + size, usable)])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+            frame.sample_rate, frame.pts, frame.time_base = rate, written, Fraction(1, rate)
+            written += chunk.shape[1]
+            yield from stream.encode(frame)
+        pending = pending[:, usable:]
+    yield from stream.encode(None)
 
 
 def source_audio_format(source):
@@ -164,42 +149,54 @@ def source_audio_format(source):
 
 def write_summary_video(source, target, timeline, runs, preset=DEFAULT_PRESET):
     """Encode the frames of `runs` (and their audio, when the source has some) from `source` into `target`, with
-    libx264's `preset`."""
-    rate = timeline.rate
+    libx264's `preset`.
+
+    Decoding the source's frames and encoding the audio each run in a thread of their own (ahead.py), a few items
+    ahead of this one, which feeds libx264 (its own frame threads) and interleaves the packets by time.
+    """
+    rate, time_base = timeline.rate, 1 / timeline.rate
     width, height = timeline.width - timeline.width % 2, timeline.height - timeline.height % 2
-    lengths = [last - first + 1 for first, last in runs]
+    total = sum(last - first + 1 for first, last in runs)
     try:
         with av.open(str(target), "w", format="mp4") as output:
             video = output.add_stream(VIDEO_CODEC, rate=rate, options={"preset": preset, "crf": CRF})
             video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-            video.codec_context.time_base = 1 / rate
+            video.codec_context.time_base = time_base
             video.codec_context.thread_type = "FRAME"
             audio = None
             if timeline.has_audio:
                 layout, sample_rate = source_audio_format(source)
                 spans = [(timeline.start + timeline.seconds[first], timeline.start + timeline.seconds[last + 1])
                          for first, last in runs]
-                # Samples of the spans up to the end of each run: the audio never runs ahead of a run's video.
-                span_ends = np.cumsum([round(b * sample_rate) - round(a * sample_rate) for a, b in spans])
-                audio = AudioTrack(output, audio_samples(source, spans, layout, sample_rate), layout, sample_rate)
-            run_of_frame = np.repeat(np.arange(len(runs)), lengths)
-            count = 0
-            with tqdm(total=sum(lengths), desc="summary.mp4", unit="frame", disable=None) as progress:
-                for frame in video_frames(source, timeline, runs):
-                    if count == len(run_of_frame):
-                        break
-                    if frame.format.name != "yuv420p" or frame.width != width or frame.height != height:
-                        frame = frame.reformat(width=width, height=height, format="yuv420p")
-                    frame.pts, frame.time_base = count, 1 / rate
-                    output.mux(video.encode(frame))
-                    count += 1
-                    progress.update()
-                    if audio is not None:
-                        audio.pull(min(span_ends[run_of_frame[count - 1]], round(count / rate * sample_rate)))
-            if count != len(run_of_frame):
-                raise UserError(f"{source}: decoding again gave {count} of the {len(run_of_frame)} summary frames")
-            output.mux(video.encode(None))
-            if audio is not None:
-                audio.close()
+                audio = output.add_stream(AUDIO_CODEC, rate=sample_rate, layout=layout)
+                audio.bit_rate = AUDIO_BITRATE
+            output.start_encoding()  # opens both encoders here, before the audio thread uses its own
+            with ExitStack() as threads:
+                frames = threads.enter_context(closing(ahead(video_frames(source, timeline, runs), FRAMES_AHEAD,
+                                                             "summary decode")))
+                packets = iter(()) if audio is None else threads.enter_context(closing(ahead(
+                    audio_packets(audio, audio_samples(source, spans, layout, sample_rate), layout, sample_rate),
+                    AUDIO_AHEAD, "summary audio")))
+                packet, count = next(packets, None), 0
+                with tqdm(total=total, desc="summary.mp4", unit="frame", disable=None) as progress:
+                    for frame in frames:
+                        if count == total:
+                            break
+                        if frame.format.name != "yuv420p" or frame.width != width or frame.height != height:
+                            frame = frame.reformat(width=width, height=height, format="yuv420p")
+                        frame.pts, frame.time_base = count, time_base
+                        output.mux(video.encode(frame))
+                        count += 1
+                        progress.update()
+                        # The audio up to the video written so far: the two streams stay interleaved.
+                        while packet is not None and packet.pts * packet.time_base < count * time_base:
+                            output.mux(packet)
+                            packet = next(packets, None)
+                if count != total:
+                    raise UserError(f"{source}: decoding again gave {count} of the {total} summary frames")
+                output.mux(video.encode(None))
+                while packet is not None:
+                    output.mux(packet)
+                    packet = next(packets, None)
     except av.FFmpegError as e:
         raise UserError(f"{target}: cannot encode the summary video ({av_reason(e)})") from None
