@@ -1,8 +1,9 @@
-"""importance.png: CA-SUM's importance of the sampled frames over time, the selected shots shaded."""
-import matplotlib
+"""importance.png: CA-SUM's importance of the sampled frames over time, the selected shots shaded.
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+Drawn on a matplotlib Figure of its own, not through pyplot: no backend to select, no global state."""
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from inference.video.report import SCORE_AXIS
 
@@ -13,7 +14,8 @@ def plot_importance(path, title: str, times, scores, shots: list[dict], duration
 
     The value axis has margins beyond [0, 1] (SCORE_AXIS) so that a constant curve at 0 or 1 stays visible, and the
     legend sits above the axes, clear of the data."""
-    fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
+    fig = Figure(figsize=(10, 3.2), dpi=100)
+    ax = fig.subplots()
     for shot in shots:
         if shot["selected"]:
             ax.axvspan(shot["start_sec"], shot["end_sec"], color="tab:orange", alpha=0.3, lw=0)
@@ -26,10 +28,9 @@ def plot_importance(path, title: str, times, scores, shots: list[dict], duration
     ax.set_xlabel("time (s)")
     ax.set_ylabel("importance")
     ax.set_title(title, fontsize=10, loc="left")
-    ax.legend(handles=[plt.Line2D([], [], color="tab:blue", lw=1.2),
-                       plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.3)],
+    ax.legend(handles=[Line2D([], [], color="tab:blue", lw=1.2),
+                       Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.3)],
               labels=["importance", "selected shots"], loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2,
               fontsize=8, frameon=False, borderaxespad=0.2)
     fig.tight_layout()
     fig.savefig(path, format="png")
-    plt.close(fig)
