@@ -439,6 +439,18 @@ def test_summarize_video_does_not_import_torchvision(files):
     assert done.stdout.strip() == "False"
 
 
+def test_feature_rows_grow_past_their_capacity_in_order():
+    from inference.video.analysis import Rows
+
+    rows = Rows(3, 2)
+    blocks = [np.arange(k * 3, dtype=np.float32).reshape(k, 3) + 100 * i for i, k in enumerate((2, 3, 1, 4))]
+    for block in blocks:
+        rows.append(block)
+    assert rows.array().dtype == np.float32
+    assert np.array_equal(rows.array(), np.concatenate(blocks))
+    assert Rows(1024, 0).array().shape == (0, 1024)
+
+
 def test_parallel_features_keep_the_frame_order(files):
     """Decoding thread and one backbone thread per core give each sampled frame its own features, in order."""
     from inference.video.analysis import backbone_workers, extract_features
