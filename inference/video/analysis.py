@@ -148,7 +148,8 @@ def extract_features(reader: VideoReader, backbone: torch.nn.Module, device: tor
         if workers > 1 and sys.platform.startswith("linux"):  # per thread on Linux only (elsewhere per process)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKBONE_NICE)
 
-    features, pending, start = Rows(FEATURE_SIZE, expected or 1024), deque(), time.perf_counter()
+    # The container's frame count sizes the array; a count of more than 9 hours is not trusted that far.
+    features, pending, start = Rows(FEATURE_SIZE, min(expected or 1024, 1 << 16)), deque(), time.perf_counter()
     threads = torch.get_num_threads()
     if workers > 1:
         torch.set_num_threads(1)
