@@ -8,8 +8,12 @@ The command runs in a subprocess pinned to --cores CPU cores, with a CA-SUM chec
 random weights (the same work as the ImageNet weights). Printed per video: wall time, speed against real time, CPU
 time and peak RSS (getrusage of the child: memory flat in the video's length means the same peak for every length),
 then the seconds of each stage as the command reports them (decode and features overlap: their wall time together
-is decode+features), and the features' floor: GoogLeNet's FLOPs for the sampled frames at the rate of one of its
-3x3 convolutions, measured just before on one of the cores, times the cores.
+is decode+features), and two floors. The features' floor: GoogLeNet's FLOPs for the sampled frames at the rate of
+one of its 3x3 convolutions, measured just before on one of the cores, times the cores. The CPU floor: what the
+command cannot do without, each part timed alone on one core just before (the imports; decoding every frame with one
+FFmpeg thread; the backbone on the sampled frames; decoding and encoding the summary's frames with libx264 at the
+command's preset), the imports on one core and the rest spread over all of them with no time lost; the seeks'
+pre-roll and the audio are left out, so no run can be faster.
 
 Usage: python benchmarks/bench_summarize_video.py [--minutes 10 20] [--real_minutes 3] [--cores 2] [--keep DIR]
 """
@@ -20,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import importlib.util
+import itertools
 import os
 import subprocess
 import tempfile
@@ -31,7 +36,9 @@ import numpy as np
 import torch
 
 from common.paths import REPO_ROOT
-from inference.video.features import random_backbone
+from inference.video.decode import SAMPLES_PER_SECOND
+from inference.video.encode import CRF, DEFAULT_PRESET, VIDEO_CODEC
+from inference.video.features import embed, load_backbone, random_backbone
 from inference.video.googlenet import GoogLeNetPool5
 from model.layers.summarizer import CA_SUM
 
@@ -209,19 +216,86 @@ def googlenet_flops():
     return counter.get_total_flops()
 
 
+def import_seconds():
+    """CPU seconds of a fresh interpreter importing the command (its start-up before the first frame)."""
+    process = subprocess.Popen([sys.executable, "-c", "import inference.summarize_video"], cwd=REPO_ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit("importing inference/summarize_video.py failed")
+    return usage.ru_utime + usage.ru_stime
+
+
+def backbone_seconds(weights, batches=5, batch_size=8):
+    """CPU seconds a sampled frame costs in the command's backbone (one PyTorch thread, batches of 8, as each of
+    its workers runs), best of `batches`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    backbone = load_backbone(weights)
+    images = np.random.default_rng(0).integers(0, 256, (batch_size, 224, 224, 3), dtype=np.uint8)
+    embed(backbone, images, "cpu")
+    best = float("inf")
+    for _ in range(batches):
+        start = time.process_time()
+        embed(backbone, images, "cpu")
+        best = min(best, time.process_time() - start)
+    torch.set_num_threads(threads)
+    return best / batch_size
+
+
+def frame_seconds(video, frames=150):
+    """(decoding, encoding) CPU seconds a frame of `video` costs on one core: one FFmpeg thread decoding its first
+    `frames` frames, then libx264 encoding them at the command's preset and CRF."""
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1
+        start = time.process_time()
+        decoded = list(itertools.islice(container.decode(stream), frames))
+        decode = (time.process_time() - start) / len(decoded)
+    encoder = av.CodecContext.create(VIDEO_CODEC, "w")
+    encoder.width, encoder.height, encoder.pix_fmt = decoded[0].width, decoded[0].height, "yuv420p"
+    encoder.time_base, encoder.thread_count = Fraction(1, 30), 1
+    encoder.options = {"preset": DEFAULT_PRESET, "crf": CRF}
+    start = time.process_time()
+    for index, frame in enumerate(decoded):
+        frame = frame.reformat(format="yuv420p")
+        frame.pts = index
+        encoder.encode(frame)
+    encoder.encode(None)
+    return decode, (time.process_time() - start) / len(decoded)
+
+
+def cpu_floor(imports, backbone, per_frame, n_frames, n_samples, n_summary, cores):
+    """(wall seconds no run can beat, {part: CPU seconds}): the imports on one core, the rest over `cores`."""
+    decode, encode = per_frame
+    parts = {"imports": imports, "decode": decode * n_frames, "backbone": backbone * n_samples,
+             "summary.mp4": (decode + encode) * n_summary}
+    return imports + (sum(parts.values()) - imports) / cores, parts
+
+
 def stage_seconds(line):
     """{stage: seconds} from the command's `  seconds: decode 1.0, features 2.0, ...` line."""
     return {name: float(value) for name, value in (part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", "))}
 
 
-def report(name, seconds_of_video, result, floor_per_second):
-    """Print one video's figures and stages."""
+def report(name, seconds_of_video, result, floor_per_second, floor, per_frame):
+    """Print one video's figures, stages and floors."""
     wall, cpu, rss, lines = result
     kept = lines[0].split(": ", 1)[-1].split(" ->")[0]
     print(f"{name:>12} {wall:>7.1f}s {seconds_of_video / wall:>11.1f}x {cpu:>7.1f}s {rss / 2 ** 20:>7.0f} MB  {kept}")
     stages = stage_seconds(next(line for line in lines if line.startswith("  seconds: ")))
     print("             stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items())
-          + f"; features floor {floor_per_second * seconds_of_video:.1f}s", flush=True)
+          + f"; features floor {floor_per_second * seconds_of_video:.1f}s")
+    print(f"             CPU floor {floor[0]:.1f}s ({seconds_of_video / floor[0]:.1f}x): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in floor[1].items())
+          + f" CPU s (one core: decoding {per_frame[0] * 1e3:.2f} ms, libx264 {per_frame[1] * 1e3:.2f} ms a frame)",
+          flush=True)
+
+
+def summary_frames(line):
+    """(summary frames, video frames) from the command's `VIDEO: 18 of 81 shots, 2700 of 18000 frames ...` line."""
+    part = line.split(" shots, ", 1)[1].split(" frames", 1)[0]
+    kept, total = part.split(" of ")
+    return int(kept), int(total)
 
 
 def main():
@@ -254,14 +328,20 @@ def main():
         backbone, checkpoint = random_weights(folder)
         os.sched_setaffinity(0, cores)
         flops, rate = googlenet_flops(), conv_rate()
-        floor = flops * 2 / (rate * len(cores))  # two sampled frames per second of video
+        floor = flops * SAMPLES_PER_SECOND / (rate * len(cores))
         print(f"GoogLeNet {flops / 1e9:.2f} GFLOP per frame; conv rate {rate / 1e9:.0f} GFLOP/s per core: features "
               f"floor on {len(cores)} cores {floor:.3f} s per second of video")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores {sorted(cores)}")
+        imports, per_sample = import_seconds(), backbone_seconds(backbone)
+        print(f"one core: imports {imports:.2f} s, backbone {per_sample * 1e3:.1f} ms a sampled frame")
         print(f"{'video':>12} {'wall':>8} {'x real time':>12} {'CPU':>8} {'peak RSS':>10}  summary")
         for name, path, minutes in videos:
+            per_frame = frame_seconds(path)
             result = run_command(path, backbone, checkpoint, folder / f"out_{path.stem}", cores)
-            report(name, minutes * 60, result, floor)
+            kept, n_frames = summary_frames(result[3][0])
+            n_samples = int(minutes * 60 * SAMPLES_PER_SECOND)
+            report(name, minutes * 60, result, floor,
+                   cpu_floor(imports, per_sample, per_frame, n_frames, n_samples, kept, len(cores)), per_frame)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
