@@ -285,7 +285,8 @@ def report(name, seconds_of_video, result, floor_per_second, floor, per_frame):
     stages = stage_seconds(next(line for line in lines if line.startswith("  seconds: ")))
     print("             stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items())
           + f"; features floor {floor_per_second * seconds_of_video:.1f}s")
-    print(f"             CPU floor {floor[0]:.1f}s ({seconds_of_video / floor[0]:.1f}x): "
+    print(f"             CPU floor {floor[0]:.1f}s ({seconds_of_video / floor[0]:.1f}x; "
+          f"the run took {wall / floor[0]:.2f}x it): "
           + ", ".join(f"{k} {v:.1f}" for k, v in floor[1].items())
           + f" CPU s (one core: decoding {per_frame[0] * 1e3:.2f} ms, libx264 {per_frame[1] * 1e3:.2f} ms a frame)",
           flush=True)
