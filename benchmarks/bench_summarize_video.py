@@ -186,24 +186,31 @@ def real_clip(folder, minutes):
     return path
 
 
-def conv_rate(repeats=5):
-    """FLOP/s of one core (one PyTorch thread, as each of the command's backbone workers runs) on a 3x3 convolution
-    of GoogLeNet's inception 3 (128 -> 192 channels, 28x28, batch 8, channels-last, with bias and ReLU as the
-    command runs it), best of `repeats`."""
+def one_thread_best(run, repeats, clock):
+    """The shortest of `repeats` timings by `clock` of `run()` on one PyTorch thread (as each of the command's
+    backbone workers runs), after one untimed call."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    try:
+        run()
+        best = float("inf")
+        for _ in range(repeats):
+            start = clock()
+            run()
+            best = min(best, clock() - start)
+        return best
+    finally:
+        torch.set_num_threads(threads)
+
+
+def conv_rate(repeats=5):
+    """FLOP/s of one core on a 3x3 convolution of GoogLeNet's inception 3 (128 -> 192 channels, 28x28, batch 8,
+    channels-last, with bias and ReLU as the command runs it), best of `repeats`."""
     conv = torch.nn.Conv2d(128, 192, 3, padding=1).eval()
     x = torch.rand(8, 128, 28, 28).to(memory_format=torch.channels_last)
     flops = 2 * 8 * 192 * 28 * 28 * 128 * 9
-    best = float("inf")
     with torch.inference_mode():
-        torch.relu_(conv(x))
-        for _ in range(repeats):
-            start = time.perf_counter()
-            torch.relu_(conv(x))
-            best = min(best, time.perf_counter() - start)
-    torch.set_num_threads(threads)
-    return flops / best
+        return flops / one_thread_best(lambda: torch.relu_(conv(x)), repeats, time.perf_counter)
 
 
 def googlenet_flops():
@@ -226,20 +233,11 @@ def import_seconds():
 
 
 def backbone_seconds(weights, batches=5, batch_size=8):
-    """CPU seconds a sampled frame costs in the command's backbone (one PyTorch thread, batches of 8, as each of
-    its workers runs), best of `batches`."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    """CPU seconds a sampled frame costs in the command's backbone (one PyTorch thread, batches of 8), best of
+    `batches`."""
     backbone = load_backbone(weights)
     images = np.random.default_rng(0).integers(0, 256, (batch_size, 224, 224, 3), dtype=np.uint8)
-    embed(backbone, images, "cpu")
-    best = float("inf")
-    for _ in range(batches):
-        start = time.process_time()
-        embed(backbone, images, "cpu")
-        best = min(best, time.process_time() - start)
-    torch.set_num_threads(threads)
-    return best / batch_size
+    return one_thread_best(lambda: embed(backbone, images, "cpu"), batches, time.process_time) / batch_size
 
 
 def frame_seconds(video, frames=150):
@@ -248,12 +246,13 @@ def frame_seconds(video, frames=150):
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         stream.codec_context.thread_count = 1
+        rate = stream.average_rate or FPS
         start = time.process_time()
         decoded = list(itertools.islice(container.decode(stream), frames))
         decode = (time.process_time() - start) / len(decoded)
     encoder = av.CodecContext.create(VIDEO_CODEC, "w")
     encoder.width, encoder.height, encoder.pix_fmt = decoded[0].width, decoded[0].height, "yuv420p"
-    encoder.time_base, encoder.thread_count = Fraction(1, 30), 1
+    encoder.time_base, encoder.thread_count = 1 / Fraction(rate), 1
     encoder.options = {"preset": DEFAULT_PRESET, "crf": CRF}
     start = time.process_time()
     for index, frame in enumerate(decoded):
