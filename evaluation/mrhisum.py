@@ -13,10 +13,19 @@ One row of a Mr.HiSum video is one second (YouTube-8M frame features). Per video
   prediction is the softmax over the clips of their predicted means; `sklearn.metrics.average_precision_score`.
 - **tau, rho**: Kendall's tau and Spearman's rho between the scores and `gtscore` (not in their code).
 
-Their mAP is computed in float32 by torch: float32 rounding decides which near-equal clips tie, and torch's sort
-decides which tied clips are positive. So the clip means, the ranking and the softmax are computed here with torch's
-own float32 kernels (numpy's float32 mean and a stable sort changed the mAP of 143 of 150 generated videos with
-quantised scores): the Mr.HiSum metrics import torch, which the SumMe and TVSum evaluation never does.
+Their mAP is computed in float32 by torch, and float32 rounding decides which near-equal clips tie. One of its
+steps is not the same on every machine: torch's float32 `exp` rounds differently on different CPUs (its vectorised
+kernels), which merges different near-equal clips into ties (a softmax over 20 clips whose means lie within 1e-6
+moved mAP@50 from 0.598 to 0.631 between two machines, their code unchanged). And their `argsort` leaves the order
+of tied ground-truth clips unspecified. So this module computes their numbers by a rule that holds on every machine,
+in numpy (docs/mrhisum.md, "Ties"):
+
+- every float32 sum (a clip's rows, the softmax's exps) adds in the order of torch's own reduction
+  (evaluation/torch_sum.py), which is the same on every x86 CPU, and a mean divides it in float32: bit for bit what
+  their torch code computes;
+- each exp of the softmax is correctly rounded to float32 (what their code gave on the machine where
+  tests/golden/mrhisum.json was made);
+- among ground-truth clips of equal mean, the earlier ranks higher (a stable sort).
 """
 import math
 import warnings
@@ -28,6 +37,7 @@ import numpy as np
 from common.errors import UserError
 from common.h5data import VideoGroup
 from evaluation.knapsack_dp import knapsack_batch
+from evaluation.torch_sum import float32_sum, row_sum
 
 FIELDS = ("features", "gtscore", "change_points", "gt_summary")
 METRICS = ("f_score", "map50", "map15", "tau", "rho")
@@ -110,37 +120,29 @@ def summary_f_score(summary: np.ndarray, gt_summary: np.ndarray) -> float:
     return (2 * precision * recall * 100) / (precision + recall)
 
 
-def _torch():
-    """torch, whose float32 kernels give the exact rounding of Mr.HiSum's own code."""
-    try:
-        import torch
-    except ImportError:
-        raise UserError("Mr.HiSum's metrics are computed with torch's float32 kernels: install torch "
-                        "(pip install -r requirements.txt)") from None
-    return torch
-
-
 def clip_means(values: np.ndarray) -> np.ndarray:
-    """float32 means of consecutive CLIP_ROWS-row clips, the last one partial."""
-    torch = _torch()
-    clips = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).split(CLIP_ROWS)
-    return np.array([float(clip.mean()) for clip in clips], dtype=np.float32)
+    """float32 means of consecutive CLIP_ROWS-row clips, the last one partial, each the float32 sum of its rows as
+    torch adds them, divided by their number in float32."""
+    values = np.asarray(values, dtype=np.float32).reshape(-1)
+    full = len(values) // CLIP_ROWS * CLIP_ROWS
+    means = [row_sum(values[:full].reshape(-1, CLIP_ROWS).T) / np.float32(CLIP_ROWS)]  # all whole clips at once
+    if full < len(values):
+        means.append(np.array([float32_sum(values[full:]) / np.float32(len(values) - full)], dtype=np.float32))
+    return np.concatenate(means).astype(np.float32)
 
 
 def top_labels(clip_scores: np.ndarray, k: int) -> list[int]:
-    """1 for the k clips of highest score (ties in the order of a descending torch.argsort), else 0."""
-    torch = _torch()
-    labels = [0] * len(clip_scores)
-    for index in torch.argsort(torch.from_numpy(clip_scores), descending=True)[:k].tolist():
-        labels[index] = 1
-    return labels
+    """1 for the k clips of highest score, the earlier of equal ones first, else 0."""
+    labels = np.zeros(len(clip_scores), dtype=int)
+    labels[np.argsort(-np.asarray(clip_scores, dtype=np.float32), kind="stable")[:k]] = 1
+    return labels.tolist()
 
 
 def clip_softmax(clip_scores: np.ndarray) -> np.ndarray:
-    """exp(c) / (sum(exp(c)) + 1e-7) over a video's clips, in float32."""
-    torch = _torch()
-    e = torch.exp(torch.from_numpy(clip_scores))
-    return (e / (e.sum() + 1e-7)).numpy()
+    """exp(c) / (sum(exp(c)) + 1e-7) over a video's clips in float32, each exp correctly rounded, their sum as torch
+    adds them (module docstring)."""
+    e = np.exp(np.asarray(clip_scores, dtype=np.float64)).astype(np.float32)
+    return e / (float32_sum(e) + np.float32(1e-7))
 
 
 def average_precision(labels: list[int], scores: np.ndarray) -> float:

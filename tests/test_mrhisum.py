@@ -33,7 +33,8 @@ def golden_h5(tmp_path_factory):
 
 
 def test_metrics_equal_those_of_mrhisums_own_code(golden_h5):
-    """tests/golden/mrhisum.json: F1, mAP@50 and mAP@15 computed by Mr.HiSum's Solver.evaluate on these inputs."""
+    """tests/golden/mrhisum.json: F1, mAP@50 and mAP@15 computed by Mr.HiSum's Solver.evaluate on these inputs (on a
+    machine whose float32 exp was correctly rounded: evaluation/mrhisum.py's rule), on any CPU."""
     cases = json.loads((GOLDEN / "mrhisum.json").read_text())["cases"]
     assert [case["scores"] for case in cases] == ["random", "quantised", "narrow", "sigmoid"]
     with open_h5(golden_h5) as h5:
@@ -42,6 +43,34 @@ def test_metrics_equal_those_of_mrhisums_own_code(golden_h5):
             for key, theirs in case["videos"].items():
                 for name, value in theirs.items():
                     assert ours[key][name] == pytest.approx(value, abs=1e-6), (case["scores"], key, name)
+
+
+def test_float32_sums_are_torchs_on_every_cpu():
+    """evaluation/torch_sum.py adds as torch's CPU reduction does: the same float32 bits for every length, from the
+    scalar path (under 8 elements) to the cascade of levels (over 4,096), up to torch's parallel grain (beyond it the
+    sum depends on the number of threads). CI runs this under torch's AVX2 kernels too."""
+    from evaluation.torch_sum import float32_sum
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 80), 127, 128, 129, 1000, 4095, 4096, 4097, 20000, 32767]:
+        x = (rng.random(n) * 10.0 ** rng.uniform(-3, 3)).astype(np.float32)
+        assert float32_sum(x) == torch.from_numpy(x).sum().item(), n
+
+
+def test_clip_means_are_torchs_and_tied_clips_rank_by_position():
+    from evaluation.mrhisum import clip_means, clip_softmax, top_labels
+    rng = np.random.default_rng(1)
+    for n in (1, 4, 5, 6, 9, 10, 333):
+        x = (0.5 + 1e-6 * rng.random(n)).astype(np.float32)  # near-equal rows: every rounding shows
+        theirs = [torch.mean(chunk.unsqueeze(0), dim=1).item() for chunk in torch.split(torch.from_numpy(x), 5)]
+        assert clip_means(x).tolist() == theirs
+    assert top_labels(np.float32([0.5, 0.7, 0.5, 0.5, 0.1]), 3) == [1, 1, 1, 0, 0]
+    assert top_labels(np.float32([0.2, 0.5, 0.5, 0.5]), 2) == [0, 1, 1, 0]
+    # each exp correctly rounded: float32 exp of 0.5000005 and 0.50000054 differ, as exp in float64 tells
+    c = np.float32([0.5000004768371582, 0.500000536441803, 0.5000005960464478])
+    assert clip_softmax(c).dtype == np.float32
+    assert clip_softmax(c).tolist() == (np.exp(c.astype(np.float64)).astype(np.float32)
+                                        / (np.float32(np.exp(c.astype(np.float64)).astype(np.float32).sum())
+                                           + np.float32(1e-7))).tolist()
 
 
 @pytest.fixture(scope="module")
