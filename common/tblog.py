@@ -1,60 +1,71 @@
-"""TensorBoard scalars, written with TensorBoard's own event writer (no torch needed, so evaluation can add its
-per-epoch F-scores to a run's log next to training's `loss_epoch`)."""
+"""TensorBoard scalars, written in TensorBoard's own event-file format (no torch needed, so evaluation can add its
+per-epoch F-scores to a run's log next to training's `loss_epoch`).
+
+The events are written by the caller's thread and flushed after each one, so a write error (disk full, read-only
+folder) reaches the caller as one line, and a killed run keeps every scalar it logged. (TensorBoard's own
+EventFileWriter writes from a thread of its own, whose errors would print a traceback the caller cannot catch.)
+"""
 import io
-import threading
+import itertools
+import os
+import socket
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
 from tensorboard.compat.proto.summary_pb2 import Summary
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 from common.errors import UserError
 from common.fileio import reason
+
+_files = itertools.count()  # tells apart the event files one process opens within a second
+
+
+def event_file_name(suffix: str = "") -> str:
+    """A new event file's name as TensorBoard names them: events.out.tfevents.{time}.{host}.{pid}.{n}{suffix}."""
+    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_files)}{suffix}"
 
 
 class ScalarLog:
     """A new event file in `log_dir` receiving scalars, flushed after each add.
 
     `purge_step`: TensorBoard readers drop the events an earlier, interrupted writer logged from that step on (as
-    torch's SummaryWriter(purge_step=...) does). A write error (disk full, read-only folder) is a UserError naming
-    the folder; the writer's thread, which meets it first, is kept from printing its own traceback.
+    torch's SummaryWriter(purge_step=...) does). A write error is a UserError naming the folder.
     """
 
     def __init__(self, log_dir: Path, purge_step: int | None = None, suffix: str = ""):
         self.log_dir = Path(log_dir)
-        self._hook = threading.excepthook
-        threading.excepthook = lambda args: None if issubclass(args.exc_type, OSError) else self._hook(args)
         try:
-            self.writer = EventFileWriter(str(self.log_dir), filename_suffix=suffix)
-            if purge_step is not None:
-                self.writer.add_event(Event(step=purge_step, wall_time=time.time(),
-                                            session_log=SessionLog(status=SessionLog.START)))
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.records = RecordWriter(open(self.log_dir / event_file_name(suffix), "xb"))
         except OSError as e:
-            threading.excepthook = self._hook
             raise self.failed(e) from None
+        self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
+        if purge_step is not None:
+            self._write(Event(step=purge_step, wall_time=time.time(), session_log=SessionLog(status=SessionLog.START)))
 
     def failed(self, error: OSError) -> UserError:
         return UserError(f"{self.log_dir}: cannot write the TensorBoard log: {reason(error)}")
 
-    def add(self, tag: str, value: float, step: int) -> None:
-        """Log scalar `tag` = `value` at `step`, flushed to disk at once."""
-        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+    def _write(self, event: Event) -> None:
         try:
-            self.writer.add_event(Event(step=step, wall_time=time.time(), summary=summary))
-            self.writer.flush()
+            self.records.write(event.SerializeToString())
+            self.records.flush()
         except OSError as e:
             raise self.failed(e) from None
 
+    def add(self, tag: str, value: float, step: int) -> None:
+        """Log scalar `tag` = `value` at `step`, flushed to disk at once."""
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+        self._write(Event(step=step, wall_time=time.time(), summary=summary))
+
     def close(self) -> None:
         try:
-            self.writer.close()
+            self.records.close()
         except OSError as e:
             raise self.failed(e) from None
-        finally:
-            threading.excepthook = self._hook
 
     def __enter__(self):
         return self
