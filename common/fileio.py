@@ -2,6 +2,7 @@
 or not at all (the old file stays intact)."""
 import glob
 import json
+import math
 import os
 import re
 import tempfile
@@ -103,6 +104,12 @@ def write_text(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+
+
+def finite(value: float | None) -> float | None:
+    """`value` as JSON can hold it: JSON has no NaN, so an undefined number (the rank correlation of constant
+    scores, a 0 / 0 improvement) becomes None (null)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def write_json(path: Path, obj: object, **kwargs) -> None:

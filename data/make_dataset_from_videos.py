@@ -37,7 +37,7 @@ from inference.video.batch import run_batch
 from inference.video.dataset import write_group
 from inference.video.features import load_backbone
 from inference.video.inputs import find_videos
-from model.configs import resolve_device
+from model.device import numerics, resolve_device
 
 INTERRUPTED = "interrupted: run the same command again to continue (videos already in the file are skipped)"
 
@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> None:
 
     failure = None
     try:
-        run_batch(videos, work)
+        with numerics(device, args.tf32):
+            run_batch(videos, work)
     except UserError as e:
         failure = e
     keys = sorted(done.values(), key=lambda k: int(k[6:]) if k[6:].isdigit() else 0)

@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
-import math
 
 from common import fileio
 from common.errors import run_cli
@@ -22,11 +21,6 @@ from common.h5data import open_h5
 from common.paths import default_dataset_file
 from evaluation.eval_data import read_scores
 from evaluation.mrhisum import METRICS, evaluate_scores
-
-
-def finite(value):
-    """JSON has no NaN: an undefined correlation becomes null."""
-    return value if math.isfinite(value) else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(scores)} videos: F1 {report['f_score']:.2f}  mAP@50 {report['map50']:.4f}  "
           f"mAP@15 {report['map15']:.4f}  Kendall's \u03c4 {report['tau']:.4f}  Spearman's \u03c1 {report['rho']:.4f}")
     if args.json:
-        report = {"videos": {key: {name: finite(value) for name, value in video.items()}
+        report = {"videos": {key: {name: fileio.finite(value) for name, value in video.items()}
                              for key, video in report["videos"].items()},
-                  **{name: finite(report[name]) for name in METRICS}}
+                  **{name: fileio.finite(report[name]) for name in METRICS}}
         fileio.write_json(args.json, report, indent=1)
         print(f"wrote {args.json}")
 

@@ -5,7 +5,6 @@ number as mean ± standard deviation over the seeds.
 Epochs are counted from 0 everywhere (checkpoint and score file names, the JSON, our own lines), except in the
 authors' own printout, which this reproduces byte for byte: its `epoch:` is the training epoch + 1, and it says so.
 """
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +47,6 @@ class ReportInputs:
     anno_path: Path | None = None
     seeds: int = PAPER_SEEDS
     workers: int = 1
-
-
-def finite(value: float | None) -> float | None:
-    """JSON has no NaN: an undefined value (0 / 0 improvement, the correlation of constant scores) becomes null."""
-    return value if value is not None and math.isfinite(value) else None
 
 
 def split_correlation(results_dir, dataset, epoch, annotations, anno_path):
@@ -111,7 +105,7 @@ def epochs_and_improvements(grid: Grid):
 
 def mean_of(values: list) -> float | None:
     """The mean over the splits of a number, None when a split's value is undefined."""
-    return None if not values or None in values else finite(float(np.mean(values)))
+    return None if not values or None in values else fileio.finite(float(np.mean(values)))
 
 
 def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | None = None,
@@ -168,14 +162,14 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
         best_f1s.append(best_f1)
         best_lines.append(f"[Split: {split}] Fscore: {best_f1:.2f} [\u03c3={sigma}, best test epoch: {best_epoch}]")
         entry = {"split": split, "sigma": sigma, "epoch": epoch, "f_score": float(f1),
-                 "rho": finite(None if rho is None else float(rho)),
-                 "tau": finite(None if tau is None else float(tau)),
+                 "rho": fileio.finite(None if rho is None else float(rho)),
+                 "tau": fileio.finite(None if tau is None else float(tau)),
                  "best_epoch": best_epoch, "best_epoch_f_score": float(best_f1)}
         entry.update(dict.fromkeys(("random_f_score", "por") + BASELINE_KEYS[1:]))
         if baselines is not None:
             entry.update({name: baselines[split][name] for name in BASELINE_KEYS})
             random_f1 = entry["random_f_score"]
-            entry["por"] = finite(exact_f1 / random_f1 * 100) if random_f1 else None
+            entry["por"] = fileio.finite(exact_f1 / random_f1 * 100) if random_f1 else None
         splits.append(entry)
     avg_f1, avg_best = np.round(np.mean(f1s), 2), np.round(np.mean(best_f1s), 2)
     avg_rho = avg_tau = None
@@ -190,10 +184,10 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
               "chosen \u03c3 (epochs from 0), as many other summarisation papers report it"] + best_lines
     lines.append(f"Avg values (best test epoch) :=> F1: {avg_best:.2f}")
     report = {"dataset": dataset, "correlation": correlated, "splits": splits, "f_score": float(avg_f1),
-              "rho": None if avg_rho is None else finite(float(avg_rho)),
-              "tau": None if avg_tau is None else finite(float(avg_tau)),
+              "rho": None if avg_rho is None else fileio.finite(float(avg_rho)),
+              "tau": None if avg_tau is None else fileio.finite(float(avg_tau)),
               "best_epoch_f_score": float(avg_best), "sigmas": grid.sigmas,
-              "improvements": [[finite(v) for v in row] for row in improvements.tolist()],
+              "improvements": [[fileio.finite(v) for v in row] for row in improvements.tolist()],
               "missing_runs": [{"sigma": s, "split": k} for s, k in grid.missing],
               "correlation_reference": CORRELATION_REFERENCES[per_annotator] if correlated else None,
               "random_seeds": seeds if baselines is not None else None}

@@ -11,7 +11,7 @@ from common.errors import UserError
 from common.paths import DEFAULT_EXP_DIR, REPO_ROOT, default_dataset_file, default_splits_file
 from common.splits import load_splits
 from model.configs import get_config
-from model.solver import run_state
+from model.trainer import run_state
 
 MAIN = REPO_ROOT / "model" / "main.py"
 EVALUATE = REPO_ROOT / "evaluation" / "choose_best_model.sh"

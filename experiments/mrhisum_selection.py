@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import csv
 import hashlib
-import math
 
 import numpy as np
 from tqdm import tqdm
@@ -36,7 +35,7 @@ from evaluation.mrhisum import METRICS, evaluate_video, mean_metrics
 from evaluation.scalars import read_loss_events
 from evaluation.selection import improvement, select_epoch
 from model.checkpoints import load_model
-from model.configs import resolve_device
+from model.device import numerics, resolve_device
 from model.streaming import H5Videos, Reader, check_videos, scored
 
 DATASET = "MrHiSum"
@@ -128,8 +127,8 @@ def select(exp_dir: Path, score: TestScorer) -> tuple[dict, list[str]]:
     lines += [f"  \u03c3={run['sigma']}: epoch {run['epoch']}, improvement {run['improvement']:.4f}" for run in runs]
     lines.append(f"  chosen \u03c3={chosen['sigma']}, epoch {chosen['epoch']}: test {metrics_text(chosen['test'])}")
     report = {"dataset": DATASET, "test_videos": len(score.keys),
-              "casum": {"sigmas": [{"sigma": r["sigma"], "epoch": r["epoch"], "improvement": finite(r["improvement"])}
-                                   for r in runs],
+              "casum": {"sigmas": [{"sigma": r["sigma"], "epoch": r["epoch"],
+                                    "improvement": fileio.finite(r["improvement"])} for r in runs],
                         "sigma": chosen["sigma"], "epoch": chosen["epoch"], "test": finite_all(chosen["test"])},
               "validation": {}}
     lines.append("Mr.HiSum's way, with the validation labels: the epoch of best validation value of each metric, "
@@ -145,12 +144,9 @@ def select(exp_dir: Path, score: TestScorer) -> tuple[dict, list[str]]:
     return report, lines
 
 
-def finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def finite_all(metrics: dict) -> dict:
-    return {name: finite(value) for name, value in metrics.items()}
+    """The metrics as JSON can hold them (None for an undefined correlation)."""
+    return {name: fileio.finite(value) for name, value in metrics.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,9 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     if not Path(args.exp_dir).is_dir():
         raise UserError(f"{args.exp_dir}: experiment folder not found")
     check_videos(args.dataset_file, keys, None, args.splits_file, ground_truth=True)
-    scorer = TestScorer(args.dataset_file, keys, args.splits_file, resolve_device(args.device), args.workers,
-                        args.block_size)
-    report, lines = select(Path(args.exp_dir), scorer)
+    device = resolve_device(args.device)
+    scorer = TestScorer(args.dataset_file, keys, args.splits_file, device, args.workers, args.block_size)
+    with numerics(device):
+        report, lines = select(Path(args.exp_dir), scorer)
     print("\n".join(lines))
     path = Path(args.exp_dir) / f"{DATASET}_best_models.json"
     fileio.write_json(path, report, indent=2)

@@ -17,7 +17,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
-import math
 
 import numpy as np
 
@@ -31,8 +30,8 @@ from evaluation.annotations import check_annotations, load_annotations
 from evaluation.eval_data import EvalDataset, EvalVideo, check_length
 from evaluation.evaluation_metrics import get_corr_coeff
 from model.checkpoints import load_model
-from model.configs import resolve_device
 from model.data_loader import load_features
+from model.device import numerics, resolve_device
 
 
 def checkpoint_files(model_dir: Path, dataset: str, n_splits: int, split_index: int | None = None) -> dict[int, Path]:
@@ -88,11 +87,6 @@ def mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def finite(value: float | None) -> float | None:
-    """`value`, or None when it is undefined (the rank correlation of constant scores is NaN): JSON has no NaN."""
-    return value if value is not None and math.isfinite(value) else None
-
-
 def split_line(split: int, f_score: float, rho: float | None, tau: float | None) -> str:
     """The authors' line for one split."""
     line = f"CA-SUM model trained for split: {split} achieved an F-score: {f_score:.2f}%"
@@ -136,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     checkpoints = checkpoint_files(args.model_dir, args.dataset, len(splits), args.split_index)
     report = {"dataset": args.dataset, "dataset_file": str(dataset_file), "splits": []}
     numbers = []  # (f_score, rho, tau) of each split, NaN included
-    with EvalDataset(dataset_file) as data:
+    with EvalDataset(dataset_file) as data, numerics(device):
         for k, path in checkpoints.items():
             keys = splits[k]["test_keys"]
             videos = [data.video(key, splits_file) for key in keys]
@@ -154,12 +148,12 @@ def main(argv: list[str] | None = None) -> int:
                                                           annotations)
             print(split_line(k, f_score, rho, tau), flush=True)
             numbers.append((f_score, rho, tau))
-            report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": finite(rho),
-                                     "tau": finite(tau), "videos": dict(zip(keys, per_video))})
+            report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": fileio.finite(rho),
+                                     "tau": fileio.finite(tau), "videos": dict(zip(keys, per_video))})
     averages = {}
     for name, values in zip(("f_score", "rho", "tau"), zip(*numbers)):
         averages[name] = mean([v for v in values if v is not None])
-        report[name] = finite(averages[name])
+        report[name] = fileio.finite(averages[name])
     missing = len(splits) - len(checkpoints) if args.split_index is None else 0
     unfinished = f" (no finished run for {missing} of the {len(splits)} splits)" if missing else ""
     average = f"Average over {len(checkpoints)} split{'s' * (len(checkpoints) > 1)}{unfinished}: " \

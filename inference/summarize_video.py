@@ -41,7 +41,7 @@ from inference.video.plot import plot_importance
 from inference.video.report import summary_record
 from inference.video.selection import select_shots
 from model.checkpoints import load_model
-from model.configs import resolve_device
+from model.device import numerics, resolve_device
 
 OUTPUTS = ("summary.mp4", "summary.json", "summary.html", "importance.png")
 INTERRUPTED = "interrupted: run the same command again to continue (finished videos are skipped)"
@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     batch = len(videos) > 1 or any(path.is_dir() for path in args.inputs)
     folders = dict(zip(videos, output_folders(videos, args.out_dir, batch)))
     summarizer = Summarizer(args)
-    run_batch(videos, lambda video: summarizer(video, folders[video]))
+    with numerics(summarizer.device, args.tf32):
+        run_batch(videos, lambda video: summarizer(video, folders[video]))
 
 
 if __name__ == "__main__":

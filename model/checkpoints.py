@@ -1,29 +1,21 @@
-"""Everything a run keeps on disk besides its scores: checkpoints (plain state_dicts, like the authors' released
-models), the resume state of an interrupted run, and the background thread that writes them while training goes on.
+"""Everything a run keeps on disk besides its scores and resume state (model/resume.py): checkpoints (plain
+state_dicts, like the authors' released models), and the background thread that writes files while training goes on.
 
 One loader, `torch_load`, reads every file made with torch.save (checkpoints, resume.pt, backbone weights) and turns
 whatever torch raises on a bad file into one line naming it.
 """
-import functools
 import io
-import math
-import random
 import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from common import fileio
 from common.errors import UserError
 from model.layers.summarizer import CA_SUM
 
-RESUME_KEYS = ("epoch", "args", "model", "optimizer", "best_loss", "best_epoch", "rng")  # the entries of resume.pt
-# The arguments that determine a run's numbers: resuming with other values would mix two different runs.
-RUN_ARGS = ("video_type", "input_size", "block_size", "init_type", "init_gain", "n_epochs", "batch_size", "seed",
-            "clip", "lr", "l2_req", "reg_factor", "split_index")
 SHOWN_KEYS = 4  # at most this many missing or unexpected keys are named in an error
 GOOGLENET_KEYS = ("conv1.conv.weight", "inception3a.branch1.conv.weight")
 
@@ -172,78 +164,3 @@ def checkpoint_task(save_dir: Path, kind: str, epoch: int, model: torch.nn.Modul
             if old != path:
                 old.unlink()
     return write
-
-
-def rng_state() -> dict:
-    """Every random generator's state, as tensors and plain values (loadable with weights_only=True)."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    return {"torch": torch.get_rng_state(), "cuda": cuda, "random": random.getstate(),
-            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss)}
-
-
-def set_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    kind, keys, pos, has_gauss, gauss = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    random.setstate(state["random"])
-
-
-class ResumeState:
-    """models/split{k}/resume.pt: everything a killed run needs to continue exactly as if it had never stopped
-    (model, optimizer, the model selection's best loss so far, every random generator), after a given epoch."""
-
-    def __init__(self, config, model: torch.nn.Module, optimizer: torch.optim.Optimizer):
-        self.config, self.model, self.optimizer = config, model, optimizer
-        self.path = config.save_dir / "resume.pt"
-
-    def run_args(self) -> dict:
-        return {k: getattr(self.config, k) for k in RUN_ARGS}
-
-    def save_task(self, epoch: int, best_loss: float | None, best_epoch: int | None,
-                  extra: dict | None = None) -> Callable[[], None]:
-        """A task writing resume.pt after `epoch`: the state is serialized now, the file written when it runs.
-        `extra`: more of the trainer's state (plain values), handed back by load()."""
-        state = {"epoch": epoch, "args": self.run_args(), "model": self.model.state_dict(),
-                 "optimizer": self.optimizer.state_dict(), "best_loss": best_loss, "best_epoch": best_epoch,
-                 "rng": rng_state(), "extra": extra or {}}
-        return functools.partial(fileio.write_bytes, self.path, torch_bytes(state))
-
-    def load(self) -> tuple[int, float | None, int | None, dict] | None:
-        """Restore the model, optimizer and generators; (epoch, best loss, best epoch, extra), or None without a
-        file."""
-        if not self.path.is_file():
-            return None
-        state = torch_load(self.path, "resume file", self.config.device, "; start over with --overwrite")
-        broken = f"{self.path}: not a resume file of this run ({{}}); start over with --overwrite"
-        if not isinstance(state, dict) or not set(RESUME_KEYS) <= set(state) or not isinstance(state["args"], dict):
-            raise UserError(broken.format(f"expected the entries {', '.join(RESUME_KEYS)}"))
-        epoch, best_loss, best_epoch = state["epoch"], state["best_loss"], state["best_epoch"]
-        if not isinstance(epoch, int) or not 0 <= epoch < self.config.n_epochs:
-            raise UserError(broken.format(f"epoch {epoch!r} is not one of 0..{self.config.n_epochs - 1}"))
-        if not (best_loss is None and best_epoch is None or isinstance(best_loss, float) and math.isfinite(best_loss)
-                and isinstance(best_epoch, int)):
-            raise UserError(broken.format(f"best loss {best_loss!r} at epoch {best_epoch!r}"))
-        changed = [f"--{k} {state['args'].get(k)} (now {v})" for k, v in self.run_args().items()
-                   if state["args"].get(k) != v]
-        if changed:
-            raise UserError(f"{self.path}: the run was started with other arguments: {', '.join(changed)}; "
-                            f"resume with the same ones, or start over with --overwrite")
-        try:
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            set_rng_state(state["rng"])
-        except (AttributeError, IndexError, KeyError, RuntimeError, TypeError, ValueError) as e:
-            raise UserError(broken.format(" ".join(str(e).split()) or type(e).__name__))
-        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
-            raise UserError(broken.format("NaN or infinite weights"))
-        for param, moments in self.optimizer.state.items():
-            if any(torch.is_tensor(m) and (m.ndim and m.shape != param.shape or not torch.isfinite(m).all())
-                   for m in moments.values()):
-                raise UserError(broken.format("optimizer state of other shapes than the model's, or not finite"))
-        extra = state.get("extra", {})
-        if not isinstance(extra, dict):
-            raise UserError(broken.format("its extra state is not a dictionary"))
-        return epoch, best_loss, best_epoch, extra

@@ -4,13 +4,12 @@ and resume options. Paths given on the command line are taken as given; the defa
 import argparse
 from pathlib import Path
 
-import torch
-
 from common.cli import DEVICES, bounded, optional, positive, str2bool
 from common.datasets import DATASET_NAMES, DATASETS, sigma_folder
 from common.errors import UserError
 from common.paths import DEFAULT_EXP_DIR, default_dataset_file, default_splits_file
 from common.splits import load_splits
+from model.device import resolve_device
 
 INIT_TYPES = ("xavier", "normal", "kaiming", "orthogonal")
 RESUME_EVERY = 10  # epochs between two saves of resume.pt: at most that many are trained again after a kill
@@ -67,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="splits JSON (default: data/splits/{videotype}_splits.json)")
     g.add_argument("--exp_dir", type=Path, default=DEFAULT_EXP_DIR, help="experiment folder (default: Summaries/exp1)")
     g.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
+    g.add_argument("--tf32", action="store_true",
+                   help="on CUDA, allow TensorFloat-32 products: faster on Ampere and later GPUs, but about 1e-3 "
+                        "from full float32 (default: full float32; docs/reproducibility.md)")
     g.add_argument("--workers", type=bounded(int, 0, what="workers"), default=1,
                    help="processes reading the videos ahead of the model when they are streamed from the file "
                         "(Mr.HiSum, torchrun; 0: read in the training process; default: 1)")
@@ -86,15 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"save resume.pt every N epochs: a killed run resumed with --resume trains at most N epochs "
                         f"again, with bit-identical results (default: {RESUME_EVERY})")
     return p
-
-
-def resolve_device(name: str) -> torch.device:
-    """The torch device of --device: auto is CUDA when available, else the CPU."""
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def run_dirs(exp_dir: Path, reg_factor: float, video_type: str, split_index: int) -> tuple[Path, Path, Path]:

@@ -1,9 +1,13 @@
 """Data-parallel training of one run with PyTorch's own distributed engine (docs/distributed.md).
 
 `torchrun --nproc_per_node N model/main.py ...` starts N processes with RANK, LOCAL_RANK and WORLD_SIZE set: each
-joins the process group (gloo on the CPU, NCCL on CUDA, one GPU per local rank), takes its share of every batch's
-videos and of the validation videos, and the gradients and results are summed or gathered across processes. A plain
-`python model/main.py` is a group of one, with no process group at all.
+joins the process group, takes its share of every batch's videos and of the validation videos, and the gradients and
+results are summed or gathered across processes. A plain `python model/main.py` is a group of one, with no process
+group at all.
+
+On the CPU the group is gloo's. On CUDA each process owns the GPU of its local rank and the group is
+`cpu:gloo,cuda:nccl`: NCCL sums the tensors that live on the GPUs (the gradients, the loss), gloo carries what lives
+in host memory (the gathered results, the barrier).
 """
 import os
 from dataclasses import dataclass
@@ -58,22 +62,34 @@ def under_torchrun() -> bool:
 
 def local(device: torch.device) -> tuple[Group, torch.device]:
     """This process's place in a torchrun launch (a group of one otherwise) and its device (with CUDA, the GPU of
-    its local rank), read from the environment: nothing is connected yet (see `connect`)."""
+    its local rank), read from the environment: nothing is connected and CUDA is not touched yet (see `bind` and
+    `connect`)."""
     if not under_torchrun():
         return Group(), device
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-        torch.cuda.set_device(device)
     return Group(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])), device
 
 
+def bind(device: torch.device) -> None:
+    """Make `device` this process's current CUDA device (NCCL and CUDA's caching allocator work on it); nothing
+    on the CPU. The first CUDA call of a run: after the reader processes are forked (model/streaming.py)."""
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+
+
+def backend(device: torch.device) -> str:
+    """The process group's backends for a run on `device` (module docstring)."""
+    return "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
+
+
 def connect(group: Group, device: torch.device) -> None:
-    """Join the process group (gloo on the CPU, NCCL on CUDA).
+    """Join the process group.
 
     Called after the reader processes are forked (model/streaming.py): the process group runs threads of its own,
     and a fork while another thread holds a lock can leave the child waiting for it forever."""
     if group.world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(backend(device))
 
 
 def leave() -> None:

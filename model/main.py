@@ -15,8 +15,10 @@ from common.errors import UserError, run_cli
 from model import distributed
 from model.configs import get_config
 from model.data_loader import VideoData
-from model.solver import Solver, run_state
+from model.device import numerics
+from model.solver import Solver
 from model.stream_solver import StreamSolver
+from model.trainer import run_state
 
 INTERRUPTED = "interrupted: run the same command with --resume to continue from the last saved epoch"
 
@@ -36,20 +38,21 @@ def main(argv: list[str] | None = None) -> int:
         if state == "interrupted" and not (config.resume or config.overwrite):
             raise UserError(f"{config.run_label}: an unfinished run is there; continue it with --resume or start "
                             f"over with --overwrite")
-        if config.dataset.mrhisum or distributed.under_torchrun():
-            solver = StreamSolver(config, group)  # its reader processes start now, before the group connects
-        else:
-            train_data = VideoData(config.dataset_file, config.split["train_keys"], config.input_size,
-                                   config.splits_file)
-            test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size,
-                                  config.splits_file)
-            solver = Solver(config, train_data, test_data)
-        distributed.connect(group, config.device)
-        if group.main:
-            processes = f" on {group.world} processes" if group.world > 1 else ""
-            print(f"[Current split: {config.split_index}]: block_size={config.block_size} and "
-                  f"\u03c3={config.reg_factor} for {config.video_type} dataset{processes}.", flush=True)
-        solver.run(resume=config.resume)
+        with numerics(config.device, config.tf32):
+            if config.dataset.mrhisum or distributed.under_torchrun():
+                solver = StreamSolver(config, group)  # its reader processes start now, before CUDA and the group
+            else:
+                train_data = VideoData(config.dataset_file, config.split["train_keys"], config.input_size,
+                                       config.splits_file)
+                test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size,
+                                      config.splits_file)
+                solver = Solver(config, train_data, test_data)
+            distributed.connect(group, config.device)
+            if group.main:
+                processes = f" on {group.world} processes" if group.world > 1 else ""
+                print(f"[Current split: {config.split_index}]: block_size={config.block_size} and "
+                      f"\u03c3={config.reg_factor} for {config.video_type} dataset{processes}.", flush=True)
+            solver.run(resume=config.resume)
         return 0
     finally:
         distributed.leave()

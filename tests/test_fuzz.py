@@ -341,11 +341,12 @@ def test_training_resume_from_mutated_state(base, tmp_path):
     assert status == 0
     config = get_config(argv)  # an interrupted run: resume.pt after epoch 0, no last checkpoint
     solver = Solver(config, *(VideoData(config.dataset_file, config.split[k], D) for k in ("train_keys", "test_keys")))
-    solver.best_loss, solver.best_epoch = solver.train_epoch(0), 0  # the optimizer has moments to mutate
-    solver.resume_state.save_task(0, None, None)()
+    solver.train_epoch(0)  # the optimizer has moments to mutate
+    resume_state = solver.trainer.resume_state
+    resume_state.save_task(0, None, None)()
     (config.save_dir / "last_epoch1.pt").unlink()
     source = tmp_path / "resume.pt"
-    shutil.move(solver.resume_state.path, source)
+    shutil.move(resume_state.path, source)
     campaign = Campaign("model/main.py --resume")
     for mutation, folder, resume in cases(tmp_path, fm.resume_mutations(source), source):
         models = copy(exp, folder / "exp") / "reg0.6" / "TVSum" / "models" / "split0"

@@ -78,7 +78,7 @@ def test_dissimilarities_beyond_the_cache_limit_are_recomputed_with_the_same_res
         monkeypatch.setattr(solver_module, "DISSIMILARITY_CACHE_BYTES", limit)
         solver = solver_module.Solver(config, *data)
         kept = [div_out is not None for _, div_out in solver.train_inputs]
-        results.append((solver.train_epoch(0), kept))
+        results.append((float(solver.train_epoch(0)), kept))
     (loss_all, kept_all), (loss_one, kept_one) = results
     assert all(kept_all) and kept_one == [True] + [False] * (len(kept_one) - 1)
     assert loss_all == loss_one
@@ -101,7 +101,7 @@ def test_fast_dropout_trains_the_same_numbers_as_torch_dropout():
     for fast in (True, False):
         solver = Solver(config, *data, fast_dropout=fast)
         assert isinstance(solver.model.drop, FastDropout) == fast
-        losses = [solver.train_epoch(epoch) for epoch in range(2)]
+        losses = [float(solver.train_epoch(epoch)) for epoch in range(2)]
         results.append((losses, [p.detach().clone() for p in solver.model.parameters()], torch.get_rng_state()))
     (losses_fast, weights_fast, rng_fast), (losses_torch, weights_torch, rng_torch) = results
     assert losses_fast == losses_torch

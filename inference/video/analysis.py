@@ -38,13 +38,18 @@ BACKBONE_NICE = 5
 
 
 def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `analyse` that both video commands take: shot length, backbone weights, device, batch size."""
+    """The options of `analyse` that both video commands take: shot length, backbone weights, device and its float32
+    precision, batch size."""
     p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
                    metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
     p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                    help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
                         "default: downloaded once from PyTorch's model zoo into torch's cache, as torchvision does")
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
+    p.add_argument("--tf32", action="store_true",
+                   help="on CUDA, let the backbone's convolutions use TensorFloat-32: faster on Ampere and later GPUs, "
+                        "but features about 1e-3 from the CPU's, which can move shots and picks (default: full "
+                        "float32; docs/reproducibility.md)")
     p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
                    help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
 
