@@ -2,8 +2,8 @@
 
 `torchrun --nproc_per_node N model/main.py ...` starts N processes with RANK, LOCAL_RANK and WORLD_SIZE set: each
 joins the process group, takes its share of every batch's videos and of the validation videos, and the gradients and
-results are summed or gathered across processes. A plain `python model/main.py` is a group of one, with no process
-group at all.
+results are summed or gathered across processes (also for N = 1, which runs the whole distributed path on one GPU). A
+plain `python model/main.py` is a group of one, with no process group at all.
 
 On the CPU the group is gloo's. On CUDA each process owns the GPU of its local rank and the group is
 `cpu:gloo,cuda:nccl`: NCCL sums the tensors that live on the GPUs (the gradients, the loss), gloo carries what lives
@@ -33,7 +33,7 @@ class Group:
 
     def sum(self, tensors: list[torch.Tensor]) -> None:
         """Sum the tensors over the processes, in place (one all-reduce for all of them)."""
-        if self.world == 1 or not tensors:
+        if not tensors or not joined():
             return
         flat = torch.cat([t.reshape(-1) for t in tensors])
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
@@ -44,15 +44,20 @@ class Group:
 
     def gather(self, obj: object) -> list:
         """Every process's `obj`, in rank order, on every process."""
-        if self.world == 1:
+        if not joined():
             return [obj]
         out = [None] * self.world
         dist.all_gather_object(out, obj)
         return out
 
     def barrier(self) -> None:
-        if self.world > 1:
+        if joined():
             dist.barrier()
+
+
+def joined() -> bool:
+    """Whether this process has joined a process group (under torchrun, after `connect`)."""
+    return dist.is_available() and dist.is_initialized()
 
 
 def under_torchrun() -> bool:
@@ -83,16 +88,16 @@ def backend(device: torch.device) -> str:
     return "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
 
 
-def connect(group: Group, device: torch.device) -> None:
-    """Join the process group.
+def connect(device: torch.device) -> None:
+    """Join the process group of a torchrun launch (nothing otherwise).
 
     Called after the reader processes are forked (model/streaming.py): the process group runs threads of its own,
     and a fork while another thread holds a lock can leave the child waiting for it forever."""
-    if group.world > 1 and not dist.is_initialized():
+    if under_torchrun() and not joined():
         dist.init_process_group(backend(device))
 
 
 def leave() -> None:
     """Leave the process group, if this process joined one."""
-    if dist.is_available() and dist.is_initialized():
+    if joined():
         dist.destroy_process_group()

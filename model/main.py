@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                 test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size,
                                       config.splits_file)
                 solver = Solver(config, train_data, test_data)
-            distributed.connect(group, config.device)
+            distributed.connect(config.device)
             if group.main:
                 processes = f" on {group.world} processes" if group.world > 1 else ""
                 print(f"[Current split: {config.split_index}]: block_size={config.block_size} and "

@@ -76,6 +76,7 @@ def test_streamed_epoch_reduces_on_the_training_device(device, tmp_path, monkeyp
         reduced.append(tensor.numel())
 
     monkeypatch.setattr(torch.distributed, "all_reduce", nccl_like)
+    monkeypatch.setattr(distributed, "joined", lambda: True)  # as if torchrun's group were joined
     config = config_on(device, tmp_path)
     solver = StreamSolver(config, Group(rank=0, world=2))
     loss = solver.train_epoch(0)
@@ -118,14 +119,18 @@ def test_readers_fork_before_the_first_cuda_call(tmp_path, monkeypatch):
 
 
 def test_the_process_group_carries_gpu_and_host_tensors(monkeypatch):
-    """On CUDA the group is NCCL for the GPU tensors and gloo for the host ones (gathered results, the barrier);
-    on the CPU, gloo."""
+    """Under torchrun (one process included) on CUDA the group is NCCL for the GPU tensors and gloo for the host ones
+    (gathered results, the barrier); on the CPU, gloo; a plain run joins none."""
     backends = []
     monkeypatch.setattr(torch.distributed, "is_initialized", lambda: False)
     monkeypatch.setattr(torch.distributed, "init_process_group", lambda backend: backends.append(backend))
-    distributed.connect(Group(0, 2), torch.device("cuda", 0))
-    distributed.connect(Group(0, 2), torch.device("cpu"))
-    distributed.connect(Group(0, 1), torch.device("cuda", 0))  # a group of one joins nothing
+    monkeypatch.delenv("RANK", raising=False)
+    distributed.connect(torch.device("cuda", 0))
+    assert backends == []
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    distributed.connect(torch.device("cuda", 0))
+    distributed.connect(torch.device("cpu"))
     assert backends == ["cpu:gloo,cuda:nccl", "gloo"]
 
 
