@@ -18,7 +18,8 @@ def run_cli(main: Callable[[], object], interrupted: str = "interrupted") -> obj
     """Call main() as a command-line script does.
 
     A UserError is printed as `error: ...` on stderr with exit status 2, instead of a traceback. Ctrl-C (or SIGTERM
-    turned into KeyboardInterrupt) prints `interrupted` (the script says how to continue) and exits with 130. A
+    turned into KeyboardInterrupt) prints `interrupted` (the script says how to continue; nothing when empty) and
+    exits with 130. A
     reader that stops early (`| head`) is not an error: the rest of the output is dropped quietly.
     """
     try:
@@ -27,7 +28,8 @@ def run_cli(main: Callable[[], object], interrupted: str = "interrupted") -> obj
         print(f"error: {printable(str(e))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(interrupted, file=sys.stderr)
+        if interrupted:
+            print(interrupted, file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes

@@ -18,8 +18,10 @@ def cpu_count() -> int:
 
 
 def thread_env(threads: int | None) -> dict[str, str]:
-    """The environment of the runs: OMP_NUM_THREADS (which sets PyTorch's and MKL's threads) when `threads` is set."""
-    env = dict(os.environ)
+    """The environment of the runs: OMP_NUM_THREADS (which sets PyTorch's and MKL's threads) when `threads` is set,
+    and CA_SUM_GRID, which keeps an interrupted run from printing its own way to continue (the grid's is the one
+    that holds)."""
+    env = dict(os.environ, CA_SUM_GRID="1")
     if threads is not None:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     return env

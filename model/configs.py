@@ -1,6 +1,9 @@
 """Command-line configuration of a training run: the reference's arguments, names and defaults, plus paths, device
 and resume options. Paths given on the command line are taken as given; the defaults are relative to the repository
-(common/paths.py), so `python model/main.py` works from any directory."""
+(common/paths.py), so `python model/main.py` works from any directory.
+
+Every argument and input file is checked before torch is imported (seconds on a busy machine), so that a mistake is
+reported at once; only the device, last, needs torch."""
 import argparse
 from pathlib import Path
 
@@ -9,7 +12,6 @@ from common.datasets import DATASET_NAMES, DATASETS, sigma_folder
 from common.errors import UserError
 from common.paths import DEFAULT_EXP_DIR, default_dataset_file, default_splits_file
 from common.splits import load_splits
-from model.device import resolve_device
 
 INIT_TYPES = ("xavier", "normal", "kaiming", "orthogonal")
 RESUME_EVERY = 10  # epochs between two saves of resume.pt: at most that many are trained again after a kill
@@ -30,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("mode")
     g.add_argument("--mode", choices=("train", "test"), default="train",
                    help="kept for compatibility with the reference CLI; main.py always trains (default: train)")
-    g.add_argument("--verbose", type=str2bool, default=False, help="print the loss of every epoch (default: false)")
+    g.add_argument("--verbose", type=str2bool, nargs="?", const=True, default=False,
+                   help="print the loss of every epoch: --verbose, or the authors' --verbose true (default: false)")
     g.add_argument("--video_type", choices=DATASET_NAMES, default="SumMe",
                    help="dataset name; it names the output folders and score files; MrHiSum trains on Mr.HiSum's "
                         "layout with validation every --eval_every epochs (default: SumMe)")
@@ -118,11 +121,14 @@ def get_config(argv: list[str] | None = None) -> argparse.Namespace:
     n_train = len(config.split["train_keys"])
     if config.batch_size > n_train:
         parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
-                     f"{config.split_index} in {config.splits_file}")
+                     f"{config.split_index} in {config.splits_file}: use --batch_size {n_train} or less")
+    if not Path(config.dataset_file).is_file():
+        parser.error(f"{config.dataset_file}: dataset file not found")
     if config.resume and config.overwrite:
         parser.error("--resume and --overwrite exclude each other")
     if config.init_type == "normal" and config.init_gain is None:
         parser.error("--init_type normal needs an --init_gain")
+    from model.device import resolve_device  # torch, imported once everything else is known to be right
     try:
         config.device = resolve_device(config.device)
     except UserError as e:

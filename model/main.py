@@ -6,25 +6,29 @@
 SumMe and TVSum train as the authors' code does, videos in memory (model/solver.py); Mr.HiSum, and any run started
 by torchrun, stream the videos from the file and share them among the processes (model/stream_solver.py).
 """
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.errors import UserError, run_cli
-from model import distributed
 from model.configs import get_config
-from model.data_loader import VideoData
-from model.device import numerics
-from model.solver import Solver
-from model.stream_solver import StreamSolver
-from model.trainer import run_state
 
 INTERRUPTED = "interrupted: run the same command with --resume to continue from the last saved epoch"
+# Set by the split scripts for the runs they start: their own line says how to continue the whole grid.
+QUIET_INTERRUPT = "CA_SUM_GRID"
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = get_config(argv)
+    config = get_config(argv)  # before the imports of torch and the training code: mistakes are reported at once
+    from model import distributed
+    from model.data_loader import VideoData
+    from model.device import numerics
+    from model.solver import Solver
+    from model.stream_solver import StreamSolver
+    from model.trainer import run_state
+
     group, config.device = distributed.local(config.device)
     try:
         state = run_state(config)
@@ -59,4 +63,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    run_cli(main, INTERRUPTED)
+    run_cli(main, "" if os.environ.get(QUIET_INTERRUPT) else INTERRUPTED)

@@ -148,13 +148,15 @@ class Trainer:
         # purge_step: TensorBoard readers drop what an interrupted attempt logged from this epoch on.
         log = ScalarLog(cfg.log_dir, purge_step=self.start_epoch or None) if main else contextlib.nullcontext()
         with log, BackgroundWriter() as writer:
+            # on a terminal only (disable=None): a log file gets the header line and the last line
             epochs = tqdm(range(self.start_epoch, cfg.n_epochs), initial=self.start_epoch, total=cfg.n_epochs,
-                          desc="Epoch", ncols=80, disable=None if main else True)
+                          desc="Epoch", unit="epoch", dynamic_ncols=True, disable=None if main else True)
             for epoch in epochs:
                 loss = float(source.train_epoch(epoch))  # the one wait for the device in an epoch
                 if not math.isfinite(loss):
                     raise UserError(f"{cfg.dataset_file}: the training loss became NaN or infinite at epoch {epoch}; "
                                     f"are the features of a sane magnitude?")
+                epochs.set_postfix_str(f"loss {loss:.4f}", refresh=False)
                 if cfg.verbose and main:
                     tqdm.write(f"[{epoch}] loss: {loss}")
                 if main:
@@ -171,3 +173,5 @@ class Trainer:
         if main:
             checkpoint_task(cfg.save_dir, "last", cfg.n_epochs - 1, self.model)()
             self.resume_state.path.unlink(missing_ok=True)
+            print(f"{cfg.run_label}: trained {cfg.n_epochs} epochs; wrote the checkpoints to {cfg.save_dir}, the "
+                  f"scores to {cfg.score_dir}, the TensorBoard log to {cfg.log_dir}", flush=True)

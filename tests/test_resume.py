@@ -1,9 +1,11 @@
 """Killing a training run (SIGKILL) at any epoch and resuming it gives the files of an uninterrupted run, bit for
 bit."""
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,20 @@ def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
     assert process.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == ("interrupted: run the same command with --resume to continue from the "
                                             "last saved epoch")
+
+
+def test_ctrl_c_in_a_split_script_says_one_thing(inputs, tmp_path):
+    """Ctrl-C reaches the split script and its running training alike (one process group): one line, the grid's."""
+    exp = tmp_path / "exp"
+    marker = exp / "reg0.5" / "SumMe" / "results" / "split0" / "SumMe_0.json"
+    grid_args = [a for a in inputs if a not in ("--batch_size", "2")]
+    process = subprocess.Popen(["bash", str(REPO / "run_summe_splits.sh"), *grid_args, "--batch_size", "2",
+                                "--n_epochs", "5000", "--exp_dir", str(exp)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
+    while not marker.exists() and process.poll() is None:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, err = process.communicate()
+    lines = [line for line in err.splitlines() if "interrupted" in line]
+    assert lines == ["interrupted: run the same command again to continue (finished runs are skipped)"], err

@@ -1,4 +1,6 @@
 """Training through model/main.py: the reference's losses and scores, checkpoints, and the layout of a run."""
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -10,6 +12,8 @@ from model.checkpoints import load_model
 from model.configs import run_dirs
 from tests.golden_inputs import GOLDEN
 from tests.helpers import run_script
+
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +111,30 @@ def test_fast_dropout_trains_the_same_numbers_as_torch_dropout():
     assert losses_fast == losses_torch
     assert all(torch.equal(a, b) for a, b in zip(weights_fast, weights_torch))
     assert torch.equal(rng_fast, rng_torch)
+
+
+class Terminal(io.StringIO):
+    """Captured output that says it is a terminal, as tqdm asks."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_bar_on_a_terminal_only_and_the_last_line_says_what_was_written(tmp_path, terminal):
+    from model import main as train_main
+    out, err = io.StringIO(), Terminal() if terminal else io.StringIO()
+    argv = [f"--dataset_file={GOLDEN / 'train0_summe.h5'}", f"--splits_file={GOLDEN / 'train0_summe_splits.json'}",
+            "--input_size=64", "--batch_size=3", "--device=cpu", "--n_epochs=3", f"--exp_dir={tmp_path}", "--verbose"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert train_main.main(argv) == 0
+    bar = err.getvalue()
+    if terminal:
+        assert "Epoch: 100%" in bar and "3/3" in bar and "loss 0." in bar  # the loss and the time left
+    else:
+        assert bar == ""
+    lines = out.getvalue().splitlines()
+    assert [line.split(" loss: ")[0] for line in lines[1:4]] == ["[0]", "[1]", "[2]"]  # --verbose alone
+    save_dir = tmp_path / "reg0.6" / "SumMe" / "models" / "split0"
+    assert lines[-1].startswith(f"{tmp_path / 'reg0.6' / 'SumMe'} split 0: trained 3 epochs; wrote the checkpoints "
+                                f"to {save_dir}, the scores to ")
