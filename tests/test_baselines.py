@@ -17,6 +17,8 @@ from tests import plain_baselines as plain
 from tests.golden_inputs import GOLDEN
 from tests.helpers import assert_user_error, run_main, write_h5
 
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
+
 POR = json.loads((GOLDEN / "por.json").read_text())
 
 

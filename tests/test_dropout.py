@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from model import fast_dropout
 from model.fast_dropout import FastDropout, bernoulli, numpy_matches_torch, use_fast_dropout
 
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
+
 fast_path = pytest.mark.skipif(not numpy_matches_torch(),
                                reason="this torch build draws bernoulli numbers otherwise: FastDropout is torch's")
 

@@ -11,6 +11,8 @@ from evaluation.evaluation_metrics import SummaryScorer, evaluate_summary, get_c
 from evaluation.generate_summary import VideoShots, generate_summary
 from tests.golden_inputs import GOLDEN
 
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
+
 
 @pytest.fixture(scope="module")
 def golden_h5():

@@ -8,6 +8,8 @@ import pytest
 from evaluation.knapsack_dp import knapsack, knapsack_batch
 from tests.plain_baselines import knapsack as recurrence  # the textbook table, one Python cell at a time
 
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
+
 
 def brute_force(capacity, lengths, values):
     """Exhaustive search in exact arithmetic, with the recurrence's tie rule: walking from the last item down,

@@ -32,6 +32,7 @@ def golden_h5(tmp_path_factory):
     return mrhisum_h5(tmp_path_factory.mktemp("golden") / "mrhisum.h5")
 
 
+@pytest.mark.numeric
 def test_metrics_equal_those_of_mrhisums_own_code(golden_h5):
     """tests/golden/mrhisum.json: F1, mAP@50 and mAP@15 computed by Mr.HiSum's Solver.evaluate on these inputs (on a
     machine whose float32 exp was correctly rounded: evaluation/mrhisum.py's rule), on any CPU."""
@@ -45,6 +46,7 @@ def test_metrics_equal_those_of_mrhisums_own_code(golden_h5):
                     assert ours[key][name] == pytest.approx(value, abs=1e-6), (case["scores"], key, name)
 
 
+@pytest.mark.numeric
 def test_float32_sums_are_torchs_on_every_cpu():
     """evaluation/torch_sum.py adds as torch's CPU reduction does: the same float32 bits for every length, from the
     scalar path (under 8 elements) to the cascade of levels (over 4,096), up to torch's parallel grain (beyond it the
@@ -56,6 +58,7 @@ def test_float32_sums_are_torchs_on_every_cpu():
         assert float32_sum(x) == torch.from_numpy(x).sum().item(), n
 
 
+@pytest.mark.numeric
 def test_clip_means_are_torchs_and_tied_clips_rank_by_position():
     from evaluation.mrhisum import clip_means, clip_softmax, top_labels
     rng = np.random.default_rng(1)
@@ -84,6 +87,7 @@ def data(tmp_path_factory):
     return h5, splits
 
 
+@pytest.mark.numeric
 def test_metrics_equal_a_plain_restatement(data):
     h5_path, _ = data
     rng = np.random.default_rng(3)

@@ -20,6 +20,8 @@ from tests.golden_inputs import GOLDEN
 from tests.helpers import report_table
 from tests.plain_baselines import plain_summary_correlation
 
+pytestmark = pytest.mark.numeric  # compared with golden numbers: CI runs them under the AVX2 kernels too
+
 SPLIT_LINE = re.compile(r"\[Split: (\d)\] Fscore: ([\d.]+)(?:  Spearman's \u03c1: (-?[\d.]+)  Kendall's \u03c4: "
                         r"(-?[\d.]+))? \[\u03c3=([\d.]+), epoch: (\d+)\]")
 SMALL_LENGTHS = {f"video_{k}": 30 for k in range(1, 51)}
