@@ -152,14 +152,13 @@ def test_killed_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path):
         start = outputs(exp)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True)
-        deadline = time.monotonic() + 60
-        while outputs(exp) == start and process.poll() is None and time.monotonic() < deadline:
+        while outputs(exp) == start and process.poll() is None:
             time.sleep(0.002)
         os.killpg(process.pid, signal.SIGKILL)  # the command and its worker processes
         process.wait()
         now = outputs(exp)
         assert all(data in (old[name], new[name]) for name, data in now.items())
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert outputs(exp) == new and not leftovers(exp)
 

@@ -223,15 +223,14 @@ def test_resume_under_torchrun(data, two_processes, tmp_path):
     exp = tmp_path / "killed"
     marker = run_dir(exp) / "models" / "split0" / "resume.pt"
     process = launch(data, exp, 2)
-    deadline = time.monotonic() + 300
-    while not marker.exists() and time.monotonic() < deadline:
+    while not marker.exists() and process.poll() is None:
         time.sleep(0.01)
     # torchrun starts its workers in sessions of their own: kill every process of this run, as a node failure would
     subprocess.run(["pkill", "-KILL", "-f", str(exp)])
     process.communicate()
     assert marker.exists() and not (run_dir(exp) / "models" / "split0" / "last_epoch3.pt").exists()
     resumed = launch(data, exp, 2, "--resume")
-    out, err = resumed.communicate(timeout=300)
+    out, err = resumed.communicate()
     assert resumed.returncode == 0, err
     assert any(f"resuming after epoch {e}\n" in out for e in range(3))
     (losses, rows, checkpoints), (losses_w, rows_w, checkpoints_w) = outputs(exp), outputs(two_processes[0])

@@ -39,8 +39,7 @@ def train_until_killed(args, exp_dir, epoch):
     marker = exp_dir / "reg0.6" / "SumMe" / "results" / "split0" / f"SumMe_{epoch}.json"
     process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *args, "--exp_dir", str(exp_dir)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+    while not marker.exists() and process.poll() is None:  # however busy the machine: the file, not a clock
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -95,11 +94,10 @@ def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
     process = subprocess.Popen([sys.executable, str(REPO / "model" / "main.py"), *inputs, "--n_epochs", "5000",
                                 "--exp_dir", str(tmp_path / "exp")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
-    deadline = time.monotonic() + 120
-    while not marker.exists() and time.monotonic() < deadline:
+    while not marker.exists() and process.poll() is None:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate()
     assert process.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == ("interrupted: run the same command with --resume to continue from the "
                                             "last saved epoch")
