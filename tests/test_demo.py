@@ -8,6 +8,8 @@ from data import make_dataset
 from experiments import demo, run_splits
 from tests.helpers import run_main
 
+pytestmark = pytest.mark.slow  # whole grids of tiny runs
+
 
 @pytest.fixture
 def tiny_demo(tmp_path, monkeypatch):

@@ -201,6 +201,7 @@ def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
     assert f"Avg values :=> F1: {report['f_score']:.2f}\n" in done.stdout
 
 
+@pytest.mark.slow
 def test_chain_in_parallel_gives_the_same_files(experiment, h5_path, tmp_path, capsys):
     one, two = tmp_path / "one", tmp_path / "two"
     shutil.copytree(experiment, one)
@@ -256,6 +257,7 @@ def tvsum_h5(path, frame_counts):
     return {key: -(-n // 15) for key, n in frame_counts.items()}
 
 
+@pytest.mark.slow
 def test_tvsum_chain_with_annotations(anno_path, recipes, tmp_path):
     """--dataset_file and --anno reach both steps; the report has the correlations of choose_best_model."""
     from evaluation.annotations import load_tvsum_annotations

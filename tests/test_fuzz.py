@@ -423,6 +423,7 @@ def choose_argv(exp, anno, splits, h5):
     return ["--exp_dir", exp, "--dataset", "TVSum", "--anno", anno, "--splits_file", splits, "--dataset_file", h5]
 
 
+@pytest.mark.slow
 def test_choose_best_model_on_mutated_inputs(base, tmp_path):
     campaign = Campaign("evaluation/choose_best_model.py")
     logs, results = base["run"]
@@ -446,6 +447,7 @@ def test_choose_best_model_on_mutated_inputs(base, tmp_path):
     campaign.verify(at_least=150)
 
 
+@pytest.mark.slow
 def test_evaluate_experiment_on_mutated_inputs(base, tmp_path, monkeypatch):
     """The whole chain on a sample of every kind of mutation (each case evaluates 25 runs). The picture is left out
     (a second per case): it is drawn last, from the files the chain has checked and written; tests/test_idempotent.py
@@ -492,6 +494,7 @@ def test_inference_on_mutated_checkpoints(base, tmp_path):
     campaign.verify(at_least=45)
 
 
+@pytest.mark.slow
 def test_inference_on_mutated_data_files(base, tmp_path):
     campaign = Campaign("inference/inference.py")
     kinds = [("data.h5", fm.h5_mutations(base["h5"], TARGET, N_FRAMES, T)),
@@ -576,6 +579,7 @@ def test_arguments(base, tmp_path):
 
 # ---------------------------------------------------------------- real commands -----------------------------------
 
+@pytest.mark.slow
 def test_real_commands_print_one_line(base, tmp_path):
     """A few of the cases above through the real scripts: status 2, one line, no traceback."""
     deep = tmp_path / "deep.json"

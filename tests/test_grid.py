@@ -47,6 +47,7 @@ def runner(*args):
     return run_splits.main(["--video_type", "SumMe", "--batch_size", "20", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_reference_loops(ref):
     assert ref.plain_out.startswith("15 runs (3 splits x 5 sigmas, 2 epochs each): 0 already finished, 15 to train\n"
                                     "== split 0, "
@@ -111,6 +112,7 @@ def kill_when(process, marker, timeout=300):
     assert marker.exists()
 
 
+@pytest.mark.slow
 def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     """Two seed experiments missing two runs each, trained with --jobs 2 and killed in the middle: the next start
     trains only what is missing, and the files are those of the sequential loop, bit for bit."""
@@ -162,6 +164,7 @@ def test_jobs_interrupted_grid_and_seeds(ref, tmp_path):
     assert table.endswith(curves.replace("EXP/", "EXP/seed7/") + curves.replace("EXP/", "EXP/seed12345/"))
 
 
+@pytest.mark.slow
 def test_jobs_stop_at_the_first_failure(ref, tmp_path):
     """A failing run stops the grid: no other run starts, the running one is stopped, the error names the run."""
     exp = tmp_path / "exp"
@@ -179,6 +182,7 @@ def test_jobs_stop_at_the_first_failure(ref, tmp_path):
     assert not (exp / "reg0.8" / "SumMe" / "results" / "split0").exists()
 
 
+@pytest.mark.slow
 def test_runs_of_another_length_are_refused_before_anything_trains(ref, tmp_path):
     exp = tmp_path / "exp"
     shutil.copytree(ref.trained / "plain", exp)

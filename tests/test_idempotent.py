@@ -116,6 +116,7 @@ def assert_old_or_new(exp, old, new):
     assert not leftovers(exp)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("write", [1, 2, 26, 30, 51, 64, 77])
 def test_interrupted_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path, monkeypatch, write):
     """Ctrl-C during the write number `write` (after its data are in the temporary file, before the rename): 1-50

@@ -189,6 +189,7 @@ def test_a_backbone_or_foreign_state_dict_as_checkpoint_is_one_short_line(tmp_pa
                                   "496 more" in message
 
 
+@pytest.mark.slow
 def test_own_training_with_one_finished_split(tmp_path, summe):
     h5, splits, states = summe
     folder = tmp_path / "exp" / "reg0.6" / "SumMe" / "models" / "split1"

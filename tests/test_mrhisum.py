@@ -207,6 +207,7 @@ def test_validation_metrics_are_those_of_the_checkpoint(data, one_process):
     assert [report[k] for k in ("f_score", "map50", "map15")] == pytest.approx([float(v) for v in row[2:5]], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_two_processes_under_torchrun_train_the_numbers_of_one(one_process, two_processes):
     (exp, _), (exp_2, out) = one_process, two_processes
     assert "on 2 processes" in out
@@ -219,6 +220,7 @@ def test_two_processes_under_torchrun_train_the_numbers_of_one(one_process, two_
             torch.testing.assert_close(value, checkpoints_1[name][key], atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_resume_under_torchrun(data, two_processes, tmp_path):
     exp = tmp_path / "killed"
     marker = run_dir(exp) / "models" / "split0" / "resume.pt"

@@ -47,6 +47,7 @@ def train_until_killed(args, exp_dir, epoch):
     assert marker.exists() and not last.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("every", [1, 3])
 def test_kill_and_resume_equals_uninterrupted_run(inputs, tmp_path, every):
     """Killed after epochs 1 and 5: with resume.pt every epoch, or every 3 (epochs 2..5 are trained again)."""
@@ -75,6 +76,7 @@ def test_kill_and_resume_equals_uninterrupted_run(inputs, tmp_path, every):
     assert outputs(exp) == got
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_arguments_and_overwrite_starts_over(inputs, tmp_path):
     exp = tmp_path / "exp"
     inputs = inputs + ["--resume_every", "1"]
@@ -103,6 +105,7 @@ def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
                                             "last saved epoch")
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_split_script_says_one_thing(inputs, tmp_path):
     """Ctrl-C reaches the split script and its running training alike (one process group): one line, the grid's."""
     exp = tmp_path / "exp"

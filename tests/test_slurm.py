@@ -22,6 +22,8 @@ from tests.grid_helpers import (
     training_outputs,
 )
 
+pytestmark = pytest.mark.slow  # a SLURM cluster of one node
+
 CLUSTER = REPO / "tests" / "slurm_cluster.sh"
 
 

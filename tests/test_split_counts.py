@@ -16,7 +16,7 @@ from tests import plain_baselines as plain
 from tests.conftest import dataset_file
 from tests.helpers import report_table, run_main
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]  # grids of 3 and 50 splits
 SIGMAS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a browser
+
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
     pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
 

@@ -372,6 +372,7 @@ def test_command_line_error_is_one_line(files, tmp_path):
     assert done.stderr == f"error: {tmp_path / 'missing.mp4'}: video file not found\n"
 
 
+@pytest.mark.slow
 def test_batch_survives_a_broken_file_and_a_rerun_skips_the_finished(files, tmp_path, monkeypatch, capsys):
     """A folder of three short videos (two of the same stem) and a broken one: the backbone and the checkpoint are
     loaded once, the good videos are summarized into OUT/{stem}/, the broken one is one line, the command fails at
@@ -451,6 +452,7 @@ def test_feature_rows_grow_past_their_capacity_in_order():
     assert Rows(1024, 0).array().shape == (0, 1024)
 
 
+@pytest.mark.slow
 def test_parallel_features_keep_the_frame_order(files):
     """Decoding thread and one backbone thread per core give each sampled frame its own features, in order."""
     from inference.video.analysis import backbone_workers, extract_features
