@@ -19,10 +19,11 @@ from data.make_dataset import make_mrhisum, mrhisum_split
 from evaluation import mrhisum_eval
 from evaluation.mrhisum import evaluate_scores, evaluate_video, read_video
 from evaluation.scalars import read_loss_events
+from experiments import mrhisum_selection
 from model import main as train_main
 from tests import mrhisum_reference
 from tests.golden_inputs import GOLDEN, mrhisum_h5, mrhisum_scores
-from tests.helpers import REPO, assert_user_error, run_main, run_script
+from tests.helpers import REPO, assert_user_error, run_main
 
 D = 16
 
@@ -266,7 +267,7 @@ def test_selection_side_by_side(data, tmp_path):
                         *train_args(data, exp, "--reg_factor", sigma, "--n_epochs", 2, "--workers", 0,
                                     "--resume_every", 10)).returncode == 0
     h5, splits = data
-    done = run_script("experiments/mrhisum_selection.py", exp, "--dataset_file", h5, "--splits_file", splits,
+    done = run_main(mrhisum_selection.main, exp, "--dataset_file", h5, "--splits_file", splits,
                       "--device", "cpu", "--workers", 0)
     assert done.returncode == 0, done.stderr
     report = json.loads((exp / "MrHiSum_best_models.json").read_text())
@@ -281,11 +282,11 @@ def test_bad_inputs_are_one_line(data, tmp_path):
     split = json.loads(splits.read_text())
     paper_like = tmp_path / "list.json"
     paper_like.write_text(json.dumps([{"train_keys": split["train_keys"], "test_keys": split["test_keys"]}]))
-    done = run_script("model/main.py", *train_args((h5, paper_like), tmp_path / "exp"))
+    done = run_main(train_main.main, *train_args((h5, paper_like), tmp_path / "exp"))
     assert done.returncode == 2 and f"{paper_like} has no val_keys" in done.stderr
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"train_keys": split["train_keys"], "val_keys": "video_1", "test_keys": ["video_2"]}))
-    assert_user_error(run_script("model/main.py", *train_args((h5, wrong), tmp_path / "exp")),
+    assert_user_error(run_main(train_main.main, *train_args((h5, wrong), tmp_path / "exp")),
                       f"{wrong}: split 0: val_keys must be a non-empty list of video names")
     broken = tmp_path / "broken.h5"
     broken.write_bytes(h5.read_bytes())
@@ -293,12 +294,12 @@ def test_bad_inputs_are_one_line(data, tmp_path):
         del f[split["val_keys"][0]]["gt_summary"]
         del f[split["train_keys"][1]]["features"]
         f[split["train_keys"][1]]["features"] = np.zeros((50, D + 1), np.float32)
-    assert_user_error(run_script("model/main.py", *train_args((broken, splits), tmp_path / "exp")),
+    assert_user_error(run_main(train_main.main, *train_args((broken, splits), tmp_path / "exp")),
                       f"{broken}: {split['train_keys'][1]}/features: shape (50, {D + 1}), expected [n_steps, {D}]")
     with h5py.File(broken, "r+") as f:
         del f[split["train_keys"][1]]["features"]
         f[split["train_keys"][1]]["features"] = np.zeros((50, D), np.float32)
-    assert_user_error(run_script("model/main.py", *train_args((broken, splits), tmp_path / "exp")),
+    assert_user_error(run_main(train_main.main, *train_args((broken, splits), tmp_path / "exp")),
                       f"{broken}: {split['val_keys'][0]}: no 'gt_summary' dataset")
     with open_h5(broken) as f, pytest.raises(UserError, match="no 'gt_summary' dataset"):
         read_video(VideoGroup(f, broken, split["val_keys"][0]))
