@@ -100,6 +100,9 @@ ITEMS = {
     ),
 }
 # Mr.HiSum's h5 holds YouTube-8M features, which its authors distribute only through their preprocessing.
+# Said after every failure to reach a server: the other ways to get the files.
+OTHER_WAYS = ("; check the network, or take every file from a mirror (--mirror URL: URL/<file name>), or put the files "
+              "in place by hand as data/README.md says (\"Getting them\")")
 MRHISUM_H5_NOTE = ("data/MrHiSum/mr_hisum.h5: not downloadable; build it from the YouTube-8M frame-level records "
                    "with Mr.HiSum's preprocessing, as data/README.md says")
 
@@ -160,12 +163,12 @@ def open_url(url, offset, timeout):
     except urllib.error.HTTPError as e:
         if e.code == 416 and offset:
             return e
-        raise UserError(f"{url}: HTTP {e.code} {e.reason}") from None
+        raise UserError(f"{url}: HTTP {e.code} {e.reason}{OTHER_WAYS}") from None
     except urllib.error.URLError as e:
         reason = getattr(e.reason, "strerror", None) or e.reason
-        raise UserError(f"{url}: cannot connect: {reason}") from None
+        raise UserError(f"{url}: cannot connect: {reason}{OTHER_WAYS}") from None
     except (OSError, http.client.HTTPException) as e:
-        raise UserError(f"{url}: cannot download: {e or type(e).__name__}") from None
+        raise UserError(f"{url}: cannot download: {e or type(e).__name__}{OTHER_WAYS}") from None
     except ValueError as e:
         raise UserError(f"{url}: not a valid URL: {e}") from None
 
