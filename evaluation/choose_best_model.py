@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 
+from common.cli import description
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
 from common.errors import run_cli
 from common.paths import default_dataset_file, default_splits_file
@@ -36,7 +37,7 @@ from evaluation.report import ReportInputs, report_experiment
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python evaluation/choose_best_model.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python evaluation/choose_best_model.py", description=description(__doc__))
     parser.add_argument("--exp_dir", type=Path, required=True,
                         help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("--dataset", choices=DATASET_NAMES, required=True, help="dataset of the experiment")

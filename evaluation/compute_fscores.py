@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 
+from common.cli import description
 from common.datasets import DATASET_NAMES, EVAL_METHODS
 from common.errors import run_cli
 from common.paths import default_dataset_file
@@ -23,7 +24,7 @@ from evaluation.fscores import compute_fscores
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python evaluation/compute_fscores.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python evaluation/compute_fscores.py", description=description(__doc__))
     parser.add_argument("--path", type=Path, required=True,
                         help="results folder of one run, holding {Dataset}_{epoch}.json (.../results/split{k})")
     parser.add_argument("--dataset", choices=DATASET_NAMES, required=True, help="dataset of the run")

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import os
 
+from common.cli import description
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
 from common.errors import UserError, run_cli
 from common.h5data import open_h5
@@ -88,7 +89,7 @@ def evaluate_experiment(exp_dir: Path, dataset: str, eval_method: str, dataset_f
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python evaluation/evaluate_experiment.py",
-                                     description=__doc__.split("\n")[0])
+                                     description=description(__doc__))
     parser.add_argument("exp_dir", type=Path,
                         help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("dataset", choices=DATASET_NAMES, help="dataset of the experiment")

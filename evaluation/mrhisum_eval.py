@@ -17,6 +17,7 @@ import argparse
 import math
 
 from common import fileio
+from common.cli import description
 from common.errors import run_cli
 from common.h5data import open_h5
 from common.paths import default_dataset_file
@@ -30,7 +31,7 @@ def finite(value):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python evaluation/mrhisum_eval.py", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python evaluation/mrhisum_eval.py", description=description(__doc__))
     p.add_argument("--dataset_file", type=Path, default=default_dataset_file("MrHiSum"),
                    help="Mr.HiSum-layout h5 (default: data/MrHiSum/mr_hisum.h5)")
     p.add_argument("--scores", type=Path, required=True, help="JSON {video: [score per row, ...]}")
