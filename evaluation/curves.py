@@ -10,6 +10,7 @@ import numpy as np
 
 from common import fileio
 from evaluation.experiment import Grid, read_f_scores, read_loss_log
+from evaluation.fscores import f_scores_path
 from evaluation.scalars import write_evaluation_events
 from evaluation.selection import select_epoch, selection_window
 
@@ -30,9 +31,10 @@ class RunCurves:
         return self.wall_times[epoch] if epoch < len(self.wall_times) else 0.0
 
 
-def read_curves(grid: Grid) -> dict[tuple[float, int], RunCurves]:
-    """The RunCurves of every run of the grid, {(sigma, split): curves}."""
-    return {key: RunCurves(*read_loss_log(run.log_dir / "scalars.csv"), read_f_scores(run.results_dir / "f_scores.txt"))
+def read_curves(grid: Grid, eval_method: str) -> dict[tuple[float, int], RunCurves]:
+    """The RunCurves of every run of the grid, {(sigma, split): curves}, with the F-scores of `eval_method`."""
+    return {key: RunCurves(*read_loss_log(run.log_dir / "scalars.csv"),
+                           read_f_scores(f_scores_path(run.results_dir, grid.dataset, eval_method)))
             for key, run in grid.runs.items()}
 
 
