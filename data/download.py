@@ -20,7 +20,6 @@ fetched or unpacked is printed. Files already present (and verified, when their 
 --force. Archives are read with libarchive (RAR5, zip, 7z, tar...), whatever their extension.
 """
 import argparse
-import hashlib
 import http.client
 import os
 import shutil
@@ -36,7 +35,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.errors import UserError, run_cli
-from common.fileio import atomic_path
+from common.fileio import atomic_path, file_sha256
 from common.paths import REPO_ROOT
 
 GITHUB_DATA = "https://github.com/e-apostolidis/CA-SUM/raw/main/data"
@@ -109,14 +108,6 @@ MRHISUM_H5_NOTE = ("data/MrHiSum/mr_hisum.h5: not downloadable; build it from th
 
 class BadArchive(UserError):
     """The downloaded archive cannot be read or does not hold what it should."""
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verified(path, sha256):
