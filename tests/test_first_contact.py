@@ -70,16 +70,35 @@ def test_the_shell_scripts_say_it_too(files, script):
     assert_user_error(done, f"{files['no_splits']}: splits file not found", DOWNLOAD, DEMO)
 
 
+def checked_before_pytorch(script, *args):
+    """(stderr, whether torch was imported) of `python script args` stopped by its own error."""
+    code = (f"import runpy, sys; sys.argv = {[script, *map(str, args)]!r}\n"
+            f"try:\n    runpy.run_path({str(REPO / script)!r}, run_name='__main__')\n"
+            f"except SystemExit:\n    print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent)
+    return done.stderr, done.stdout.strip() == "True"
+
+
 def test_the_paths_are_checked_before_pytorch_loads(files):
     """A missing file is reported before the slow imports (seconds, more on a busy machine)."""
     for script, args in (("inference/inference.py", ["--splits_file", files["no_splits"]]),
                          ("experiments/run_splits.py", ["--video_type", "SumMe", "--splits_file", files["no_splits"],
                                                         "--dataset_file", files["h5"]])):
-        code = (f"import runpy, sys; sys.argv = {[script, *map(str, args)]!r}\n"
-                f"try:\n    runpy.run_path({str(REPO / script)!r}, run_name='__main__')\n"
-                f"except SystemExit:\n    print('torch' in sys.modules)")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent)
-        assert "splits file not found" in done.stderr and done.stdout.strip() == "False", (script, done)
+        err, imported = checked_before_pytorch(script, *args)
+        assert "splits file not found" in err and not imported, (script, err)
+
+
+def test_the_video_commands_check_their_files_before_pytorch_loads(tmp_path):
+    pytest.importorskip("av", reason="the video path needs requirements-video.txt")
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not read")
+    err, imported = checked_before_pytorch("inference/summarize_video.py", video, "--checkpoint", tmp_path / "no.pt")
+    assert f"error: {tmp_path / 'no.pt'}: checkpoint file not found; " in err and "download.py models" in err
+    assert not imported
+    err, imported = checked_before_pytorch("data/make_dataset_from_videos.py", video, "--out", tmp_path / "my.h5",
+                                           "--backbone_weights", tmp_path / "no.pth")
+    assert f"error: {tmp_path / 'no.pth'}: backbone weights file not found; " in err and "--random_backbone" in err
+    assert not imported
 
 
 MODULES = ["evaluation.export_tensorboard_log", "evaluation.evaluate_experiment", "evaluation.choose_best_model",
