@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         status = subprocess.call(evaluation)
         if status == 0:
-            print(demo.epilogue(exp_dir, args.video_type, demo_args))
+            print(demo.epilogue(exp_dir, args.video_type, demo_args, evaluation))
         return status
     print(f"all runs finished; evaluate them with: {shlex.join(evaluation)}")
     return 0
