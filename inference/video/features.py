@@ -22,7 +22,7 @@ from model.checkpoints import torch_load
 # checks.
 WEIGHTS_URL = "https://download.pytorch.org/models/googlenet-1378be20.pth"
 WEIGHTS_SHA256_START = WEIGHTS_URL.rsplit("-", 1)[1].split(".")[0]
-RANDOM_BACKBONE = "a GoogLeNet of random weights (--random_backbone)"
+RANDOM_SOURCE = "a GoogLeNet of random weights (--random_backbone)"  # names it in errors
 CALIBRATION_FRAMES = 8
 
 
@@ -60,7 +60,7 @@ def load_backbone(weights_path: Path | None = None, device="cpu", random: bool =
     that: `embed` applies it directly.
     """
     if random:
-        state, source = random_backbone(calibration_frames()).state_dict(), RANDOM_BACKBONE
+        state, source = random_backbone(calibration_frames()).state_dict(), RANDOM_SOURCE
     elif weights_path is None:
         state, source = download_backbone_state(), WEIGHTS_URL
     else:
