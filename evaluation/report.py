@@ -14,6 +14,7 @@ import numpy as np
 from common import fileio
 from common.datasets import DATASETS
 from common.errors import UserError
+from common.numbers import fixed
 from common.splits import load_splits
 from evaluation.baseline_cache import BASELINE_KEYS, BaselineCache, compute_baselines
 from evaluation.baselines import PAPER_SEEDS
@@ -211,8 +212,8 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
 
 
 def number(value: float | None, digits: int) -> str:
-    """`value` with `digits` decimals, or n/a when it is undefined."""
-    return "n/a" if value is None else f"{value:.{digits}f}"
+    """`value` with `digits` decimals (no "-0.000"), or n/a when it is undefined."""
+    return "n/a" if value is None else fixed(value, digits)
 
 
 def baseline_table(report: dict) -> list[str]:

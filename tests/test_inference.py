@@ -11,6 +11,7 @@ from common.numbers import fixed
 from evaluation.annotations import load_tvsum_annotations
 from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import generate_summary
+from evaluation.report import number
 from inference import inference
 from model.checkpoints import load_model
 from model.layers.summarizer import CA_SUM
@@ -225,4 +226,6 @@ def test_constant_scores_are_a_warning(tmp_path, summe):
 
 
 def test_own_numbers_have_no_negative_zero():
+    """Our lines and tables (not the authors' printout, kept byte for byte) print 0.000 for a rounded -0.0004."""
     assert [fixed(v, 3) for v in (-0.0004, -0.0, 0.0004, -0.0006)] == ["0.000", "0.000", "0.000", "-0.001"]
+    assert (number(-0.0, 2), number(-0.0004, 3), number(None, 3)) == ("0.00", "0.000", "n/a")
