@@ -1,6 +1,6 @@
 """The paper's reduction of a summary's F-scores over the user summaries: max for SumMe, avg for TVSum
-(docs/method.md, "Evaluation"; common/datasets.py). Another one gives other numbers (a SumMe experiment's 57.53 with
-max was 30.42 with avg), not comparable with the paper's: the commands warn, record the reduction in the report, and
+(docs/method.md, "Evaluation"; common/datasets.py). Another one gives other numbers (the SumMe demo's 59.52 with max
+is 31.28 with avg), not comparable with the paper's: the commands warn, record the reduction in the report, and
 write its results under names of their own (f_scores.avg.txt, SumMe_best_models.avg.json, SumMe_curves.avg.png), so
 that the protocol's files are never replaced by another reduction's (docs/evaluation.md)."""
 from common.datasets import DATASETS
