@@ -53,7 +53,7 @@ def command(name, f):
 @pytest.mark.parametrize("name", [pytest.param("main.py", marks=pytest.mark.slow), "inference.py splits",
                                   "inference.py h5", "inference.py models", "evaluate_experiment.py",
                                   "choose_best_model.py", "compute_fscores.py", "random_baseline.py",
-                                  "mrhisum_selection.py"])
+                                  pytest.param("mrhisum_selection.py", marks=pytest.mark.slow)])
 def test_every_entry_point_says_how_to_get_missing_data(files, name):
     line, path, hint = command(name, files)
     done = run_script(*line)
