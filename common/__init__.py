@@ -1,2 +1,3 @@
-"""What every folder of the project shares: user errors and the command-line wrapper, atomic file writing, the
-repository's paths, the dataset constants, the splits file and the dataset h5 schema. Needs numpy and h5py only."""
+"""What every folder of the project shares: user errors, warnings and the command-line wrapper, the hints on missing
+data, atomic file writing, the repository's paths, the dataset constants, the splits file, the dataset h5 schema and
+the checks for degenerate features and scores. Needs numpy, h5py and tqdm (tblog.py: TensorBoard)."""

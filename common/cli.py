@@ -46,3 +46,10 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def description(doc: str) -> str:
+    """A script's --help description: the first paragraph of its docstring as one sentence (its first line alone
+    may stop mid-sentence); a paragraph that introduces a usage example with a colon ends with a full stop."""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return paragraph[:-1] + "." if paragraph.endswith(":") else paragraph

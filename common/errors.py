@@ -1,7 +1,10 @@
-"""User-facing errors: one line naming the file and the problem, a non-zero exit, no traceback."""
+"""User-facing errors: one line naming the file and the problem, a non-zero exit, no traceback; and warnings, one
+line each, for results that are computed but may mean nothing."""
 import os
 import sys
 from collections.abc import Callable
+
+from tqdm import tqdm
 
 
 class UserError(Exception):
@@ -12,6 +15,11 @@ def printable(text: str) -> str:
     """`text` with control characters escaped, so that a message from odd input (a video key holding a line
     separator, say) stays one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def warn(message: str) -> None:
+    """Print `warning: message` on stderr as one line, above any progress bar on the terminal."""
+    tqdm.write(f"warning: {printable(message)}", file=sys.stderr)
 
 
 def run_cli(main: Callable[[], object], interrupted: str = "interrupted") -> object:

@@ -1,6 +1,7 @@
 """Reading the user's files with one-line errors, and atomic writes: an output appears whole under its final name,
 or not at all (the old file stays intact)."""
 import glob
+import hashlib
 import json
 import math
 import os
@@ -22,6 +23,15 @@ def reason(error: OSError) -> str:
     found = re.search(r"errno = (\d+)", str(error))
     errno = error.errno or (int(found.group(1)) if found else None)
     return os.strerror(errno) if errno else " ".join(str(error).split())
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file `path`, in hexadecimal, read 1 MB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_bytes(path: Path, what: str, hint: str = "") -> bytes:

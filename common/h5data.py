@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from common.errors import UserError
+from common.hints import missing_data_hint
 
 TRAINING_FIELDS = ("features",)
 EVALUATION_FIELDS = ("change_points", "n_frames", "picks", "user_summary")
@@ -19,7 +20,7 @@ def open_h5(path: Path) -> h5py.File:
     """Open a dataset file read-only, with a clear error when it is missing or not HDF5."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: dataset file not found")
+        raise UserError(f"{path}: dataset file not found{missing_data_hint(path)}")
     try:
         if not h5py.is_hdf5(path):
             raise UserError(f"{path}: not an HDF5 file")

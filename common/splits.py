@@ -8,6 +8,7 @@ from pathlib import Path
 
 from common import fileio
 from common.errors import UserError
+from common.hints import missing_data_hint
 
 Split = dict[str, list[str]]
 
@@ -16,7 +17,7 @@ def load_splits(path: Path) -> list[Split]:
     """The splits of a splits JSON file, validated: a non-empty list of objects whose train_keys and test_keys are
     non-empty lists of video names. Anything else is a one-line UserError naming the file."""
     path = Path(path)
-    splits = fileio.read_json(path, "splits file")
+    splits = fileio.read_json(path, "splits file", missing_data_hint(path))
     if isinstance(splits, dict) and "train_keys" in splits:
         splits = [splits]  # Mr.HiSum's layout: one split, with validation videos
     if not isinstance(splits, list) or not splits:

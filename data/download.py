@@ -20,7 +20,6 @@ fetched or unpacked is printed. Files already present (and verified, when their 
 --force. Archives are read with libarchive (RAR5, zip, 7z, tar...), whatever their extension.
 """
 import argparse
-import hashlib
 import http.client
 import os
 import shutil
@@ -36,7 +35,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.errors import UserError, run_cli
-from common.fileio import atomic_path
+from common.fileio import atomic_path, file_sha256
 from common.paths import REPO_ROOT
 
 GITHUB_DATA = "https://github.com/e-apostolidis/CA-SUM/raw/main/data"
@@ -100,20 +99,15 @@ ITEMS = {
     ),
 }
 # Mr.HiSum's h5 holds YouTube-8M features, which its authors distribute only through their preprocessing.
+# Said after every failure to reach a server: the other ways to get the files.
+OTHER_WAYS = ("; check the network, or take every file from a mirror (--mirror URL: URL/<file name>), or put the files "
+              "in place by hand as data/README.md says (\"Getting them\")")
 MRHISUM_H5_NOTE = ("data/MrHiSum/mr_hisum.h5: not downloadable; build it from the YouTube-8M frame-level records "
                    "with Mr.HiSum's preprocessing, as data/README.md says")
 
 
 class BadArchive(UserError):
     """The downloaded archive cannot be read or does not hold what it should."""
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verified(path, sha256):
@@ -160,12 +154,12 @@ def open_url(url, offset, timeout):
     except urllib.error.HTTPError as e:
         if e.code == 416 and offset:
             return e
-        raise UserError(f"{url}: HTTP {e.code} {e.reason}") from None
+        raise UserError(f"{url}: HTTP {e.code} {e.reason}{OTHER_WAYS}") from None
     except urllib.error.URLError as e:
         reason = getattr(e.reason, "strerror", None) or e.reason
-        raise UserError(f"{url}: cannot connect: {reason}") from None
+        raise UserError(f"{url}: cannot connect: {reason}{OTHER_WAYS}") from None
     except (OSError, http.client.HTTPException) as e:
-        raise UserError(f"{url}: cannot download: {e or type(e).__name__}") from None
+        raise UserError(f"{url}: cannot download: {e or type(e).__name__}{OTHER_WAYS}") from None
     except ValueError as e:
         raise UserError(f"{url}: not a valid URL: {e}") from None
 

@@ -1,14 +1,16 @@
 """A training set from your own videos, in the benchmark h5 layout (docs/method.md, "Data"; docs/video.md):
 
     python data/make_dataset_from_videos.py VIDEO_OR_FOLDER... --out my.h5 [--splits_out my_splits.json]
-        [--annotations ANN.csv] [--backbone_weights PATH] [--device auto|cpu|cuda]
+        [--annotations ANN.csv] [--backbone_weights PATH | --random_backbone] [--device auto|cpu|cuda]
 
 Each video becomes a group video_1, video_2, ... with features, picks, n_frames, n_steps, change_points,
 n_frame_per_seg and video_name, the features and shots made exactly as inference/summarize_video.py makes them
 (inference/video/analysis.py); with --annotations (CSV video,annotator,start_seconds,end_seconds), also
 user_summary and gtscore. Then --splits_out gets 5 seeded 80/20 splits of every video in the file. Resumable: videos
 already in the file (by name) are skipped, and the file is replaced whole after each video, never left half-written.
-A video that fails is reported in one line and the others go on; the command then exits non-zero. Then:
+A video that fails (unreadable, or without rows in the annotations) is reported in one line and the others go on;
+the command then exits non-zero. The files named are checked before PyTorch loads. With --random_backbone (to try
+the pipeline offline) the file's `backbone` attribute is "random": its features mean nothing. Then:
 
     python model/main.py --dataset_file my.h5 --splits_file my_splits.json --split_index 0 ...
 """
@@ -28,18 +30,18 @@ import h5py
 from common import fileio
 from common.cli import bounded
 from common.datasets import SUMMARY_RATIO  # the evaluation's budget: shots are cut so that one fits it
-from common.errors import UserError, run_cli
+from common.errors import UserError, run_cli, warn
 from common.h5data import open_h5
 from data.make_dataset import make_splits
-from inference.video.analysis import add_analysis_arguments, analyse, backbone_batch_size
 from inference.video.annotations import Annotations
-from inference.video.batch import run_batch
-from inference.video.dataset import write_group
-from inference.video.features import load_backbone
 from inference.video.inputs import find_videos
-from model.device import numerics, resolve_device
+from inference.video.options import add_analysis_arguments, check_backbone_weights
 
 INTERRUPTED = "interrupted: run the same command again to continue (videos already in the file are skipped)"
+RANDOM = "random"  # the file's `backbone` attribute when its features come from --random_backbone
+RANDOM_WARNING = ("--random_backbone: the features come from a GoogLeNet of random weights, so the dataset, and any "
+                  "model trained on it, mean nothing; for trying the pipeline offline only (docs/video.md, "
+                  "\"Offline\")")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,11 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def existing_videos(path: Path) -> dict[str, str]:
-    """{video_name: group key} of the dataset file `path` (empty when there is no file yet)."""
+def existing_videos(path: Path, random_backbone: bool) -> dict[str, str]:
+    """{video_name: group key} of the dataset file `path` (empty when there is no file yet); a file whose features
+    come from another kind of backbone (random or not, its `backbone` attribute) is refused: one dataset, one
+    backbone."""
     if not path.exists():
         return {}
     with open_h5(path) as h5:
+        if h5.attrs.get("backbone") == RANDOM and not random_backbone:
+            raise UserError(f"{path}: its features come from --random_backbone and mean nothing; use another --out")
+        if h5.attrs.get("backbone") != RANDOM and random_backbone and len(h5):
+            raise UserError(f"{path}: its features come from the ImageNet backbone, not --random_backbone; use "
+                            f"another --out")
         names = {}
         for key, group in h5.items():
             name = group.get("video_name") if isinstance(group, h5py.Group) else None
@@ -79,13 +88,16 @@ def next_key(keys: list[str]) -> str:
     return f"video_{max(numbers, default=0) + 1}"
 
 
-def add_video(path: Path, video_name: str, fill) -> str:
+def add_video(path: Path, video_name: str, fill, random_backbone: bool = False) -> str:
     """Add a group to the dataset file `path` atomically (a copy gets the group, then replaces the file); `fill`
-    writes the group's datasets. Returns the group's key."""
+    writes the group's datasets. A file of random-backbone features says so in its `backbone` attribute. Returns
+    the group's key."""
     with fileio.atomic_path(path) as tmp:
         if path.exists():
             shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as h5:
+            if random_backbone:
+                h5.attrs["backbone"] = RANDOM
             key = next_key(list(h5.keys()))
             fill(h5.create_group(key))
     return key
@@ -105,24 +117,45 @@ def main(argv: list[str] | None = None) -> None:
     splits_out = args.splits_out or args.out.with_name(f"{args.out.stem}_splits.json")
     videos = find_videos(args.inputs)
     check_names(videos)
+    check_backbone_weights(args)
     annotations = Annotations(args.annotations) if args.annotations is not None else None
     if annotations is not None:
-        annotations.check_videos(videos)
-    done = existing_videos(args.out)
+        annotations.check_rows(videos)
+    done = existing_videos(args.out, args.random_backbone)
+    # PyTorch, FFmpeg and ruptures take seconds to import, more on a busy machine: the files are checked first
+    from common.degenerate import feature_warning
+    from inference.video.analysis import analyse, backbone_batch_size
+    from inference.video.batch import run_batch
+    from inference.video.dataset import write_group
+    from inference.video.decode import VideoReader
+    from inference.video.features import load_backbone
+    from model.device import numerics, resolve_device
+
     device = resolve_device(args.device)
-    backbone = load_backbone(args.backbone_weights, device) if any(v.name not in done for v in videos) else None
+    todo = any(v.name not in done for v in videos)
+    if args.random_backbone:
+        warn(RANDOM_WARNING)
+    backbone = load_backbone(args.backbone_weights, device, args.random_backbone) if todo else None
     batch_size = backbone_batch_size(args.batch_size, device)
 
     def work(video: Path) -> list[str]:
         if video.name in done:
             return [f"{video}: already in {args.out} as {done[video.name]}, skipped"]
+        if annotations is not None and annotations.key_of(video) is None:
+            VideoReader(video)  # a video that cannot be read is reported as such, not as one without annotations
+            raise UserError(f"{annotations.path}: no rows for video {video.name} (every video needs its annotations)")
         analysis = analyse(video, backbone, device, batch_size, args.max_shot_seconds, SUMMARY_RATIO)
+        warning = feature_warning(analysis.features, video)
+        if warning:
+            warn(warning)
         timeline = analysis.timeline
         users = None if annotations is None else annotations.user_summary(video, timeline.seconds,
                                                                           timeline.n_frames)
-        key = add_video(args.out, video.name, lambda group: write_group(group, video.name, analysis, users))
+        key = add_video(args.out, video.name, lambda group: write_group(group, video.name, analysis, users),
+                        args.random_backbone)
         done[video.name] = key
-        cut = f", {analysis.shots.n_cut} long shots cut" if analysis.shots.n_cut else ""
+        n_cut = analysis.shots.n_cut
+        cut = f", {n_cut} long shot{'s' * (n_cut > 1)} cut" if n_cut else ""
         annotated = f", {len(users)} annotators" if users is not None else ""
         return [f"{video}: {key}, {len(analysis.features)} sampled frames, {len(analysis.shots.change_points)} "
                 f"shots{cut}{annotated}"]
@@ -137,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     if len(keys) >= 2:
         fileio.write_json(splits_out, make_splits(keys, args.splits, seed=args.seed), indent=2)
         print(f"wrote {args.out} ({len(keys)} videos) and {splits_out} ({args.splits} splits, 80/20)")
+    if args.random_backbone:
+        warn(RANDOM_WARNING)
     if failure is not None:
         raise failure
     if len(keys) < 2:

@@ -8,6 +8,7 @@ import numpy as np
 
 from common import fileio
 from common.errors import UserError
+from common.hints import missing_data_hint
 from common.paths import default_annotation_file
 from evaluation.evaluation_metrics import subsampled_length
 
@@ -17,7 +18,7 @@ ANNOTATION_MEMBER = "ydata-anno.tsv"
 def read_annotation_text(path: Path) -> str:
     """The text of ydata-anno.tsv, from the file itself or from the RAR archive it is distributed in."""
     path = Path(path)
-    data = fileio.read_bytes(path, "annotation file")
+    data = fileio.read_bytes(path, "annotation file", missing_data_hint(path))
     if data[:4] == b"Rar!":
         import libarchive  # needs the libarchive C library: only for the archive
         try:
@@ -74,8 +75,8 @@ def load_annotations(anno: Path | None) -> tuple[dict[str, np.ndarray], Path]:
     """(annotations, path) from `anno`, or from the default location (data/TVSum/) when it is None."""
     path = Path(anno) if anno is not None else default_annotation_file()
     if anno is None and not path.is_file():
-        raise UserError(f"{path.with_suffix('.tsv')}: TVSum annotations not found (nor ydata-anno.rar beside it); "
-                        f"get them with `python data/download.py datasets` or give their path with --anno")
+        raise UserError(f"{path.with_suffix('.tsv')}: TVSum annotations not found (nor ydata-anno.rar beside it), "
+                        f"give their path with --anno{missing_data_hint(path)}")
     return load_tvsum_annotations(path), path
 
 

@@ -20,6 +20,7 @@ from common.splits import Split
 from evaluation.baselines import PAPER_SEEDS, human_correlation, human_f_score, random_f_score
 from evaluation.eval_data import EvalDataset
 from evaluation.pool import map_jobs
+from evaluation.protocol import output_name
 
 CACHE_VERSION = 1
 BASELINE_KEYS = ("random_f_score", "human_f_score", "human_rho", "human_tau")
@@ -93,7 +94,7 @@ class BaselineCache:
 
     def __init__(self, exp_dir: Path, dataset: str, dataset_file: Path, splits_file: Path, eval_method: str,
                  anno_path: Path | None = None, seeds: int = PAPER_SEEDS):
-        self.path = Path(exp_dir) / f"{dataset}_baselines.json"
+        self.path = Path(exp_dir) / output_name(f"{dataset}_baselines.json", dataset, eval_method)
         open_h5(dataset_file).close()  # a missing or broken h5 is reported before its stamp is taken
         self.key = cache_key(dataset_file, splits_file, eval_method, seeds, anno_path)
 

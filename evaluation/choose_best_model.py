@@ -17,7 +17,8 @@ test videos and their order); they are computed once and cached in {exp_dir}/{Da
 The experiment needs, per run, logs/split{k}/scalars.csv (export_tensorboard_log.py), results/split{k}/
 {Dataset}_{epoch}.json and f_scores.txt (compute_fscores.py): evaluate_experiment.py (choose_best_model.sh) makes
 them all and then runs this. A grid with runs missing is evaluated on the runs it has, and the report says which
-are missing. The choice is written to {exp_dir}/{Dataset}_best_models.json. A folder of seed experiments (seed{S}/,
+are missing. The choice is written to {exp_dir}/{Dataset}_best_models.json ({Dataset}_best_models.{eval}.json, with
+a warning, for another --eval than the paper's: evaluation/protocol.py). A folder of seed experiments (seed{S}/,
 from `run_*_splits.sh --seeds`) gets each seed's report, then every number as mean ± sample standard deviation.
 """
 import sys
@@ -27,16 +28,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 
+from common.cli import description
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
-from common.errors import run_cli
+from common.errors import run_cli, warn
 from common.paths import default_dataset_file, default_splits_file
 from common.splits import load_splits
 from evaluation.annotations import load_annotations
+from evaluation.protocol import protocol_warning
 from evaluation.report import ReportInputs, report_experiment
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python evaluation/choose_best_model.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python evaluation/choose_best_model.py", description=description(__doc__))
     parser.add_argument("--exp_dir", type=Path, required=True,
                         help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("--dataset", choices=DATASET_NAMES, required=True, help="dataset of the experiment")
@@ -60,8 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     dataset_file = args.dataset_file or default_dataset_file(args.dataset)
     annotations, anno_path = load_annotations(args.anno) if DATASETS[args.dataset].annotations else (None, None)
     eval_method = args.eval_method or DATASETS[args.dataset].eval_method
+    warning = protocol_warning(args.dataset, eval_method)
+    if warning:
+        warn(warning)
     report_experiment(args.exp_dir, args.dataset, ReportInputs(dataset_file, splits_file, eval_method, annotations,
                                                                anno_path))
+    if warning:
+        warn(warning)
 
 
 if __name__ == "__main__":

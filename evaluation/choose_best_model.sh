@@ -3,7 +3,8 @@
 #   bash evaluation/choose_best_model.sh EXP_DIR DATASET EVAL_METHOD [--dataset_file H5] [--splits_file JSON]
 #                                        [--anno PATH] [--workers N]
 # EXP_DIR holds reg0.5 .. reg0.9 (or one such experiment per seed{S}/ folder: each seed's table, then the mean and
-# standard deviation over the seeds); DATASET is SumMe or TVSum; EVAL_METHOD is max (SumMe) or avg (TVSum).
+# standard deviation over the seeds); DATASET is SumMe or TVSum; EVAL_METHOD is max (SumMe) or avg (TVSum), the
+# paper's (the other one is warned about, and its files are named *.avg.* or *.max.*: evaluation/protocol.py).
 # Exports the TensorBoard logs, computes the F-scores of every sigma and split, then prints the chosen sigma and
 # epoch per split and the averages, then every number next to the random and human baselines of the splits, and
 # writes EXP_DIR/{Dataset}_curves.png and each run's F1 per epoch into its TensorBoard log (docs/evaluation.md;

@@ -10,6 +10,7 @@ import numpy as np
 
 from common import fileio
 from evaluation.experiment import Grid, read_f_scores, read_loss_log
+from evaluation.fscores import f_scores_path
 from evaluation.scalars import write_evaluation_events
 from evaluation.selection import select_epoch, selection_window
 
@@ -30,9 +31,10 @@ class RunCurves:
         return self.wall_times[epoch] if epoch < len(self.wall_times) else 0.0
 
 
-def read_curves(grid: Grid) -> dict[tuple[float, int], RunCurves]:
-    """The RunCurves of every run of the grid, {(sigma, split): curves}."""
-    return {key: RunCurves(*read_loss_log(run.log_dir / "scalars.csv"), read_f_scores(run.results_dir / "f_scores.txt"))
+def read_curves(grid: Grid, eval_method: str) -> dict[tuple[float, int], RunCurves]:
+    """The RunCurves of every run of the grid, {(sigma, split): curves}, with the F-scores of `eval_method`."""
+    return {key: RunCurves(*read_loss_log(run.log_dir / "scalars.csv"),
+                           read_f_scores(f_scores_path(run.results_dir, grid.dataset, eval_method)))
             for key, run in grid.runs.items()}
 
 
@@ -58,6 +60,18 @@ def figure_size(n_splits: int) -> tuple[int, int]:
     return round(columns * PANEL_INCHES[0] * DPI), round(rows * PANEL_INCHES[1] * DPI)
 
 
+def loss_limits(eligible: np.ndarray) -> tuple[float, float]:
+    """The loss axis' limits: the losses `eligible` for selection with a margin, in log scale when they are
+    positive (a share of the span in decades, at least a factor of about 1.05), so that no curve inside the window
+    runs along the frame."""
+    low, high = float(eligible.min()), float(eligible.max())
+    if low > 0:
+        pad = max(np.log(high / low), np.log(1.5)) * 0.12
+        return low * np.exp(-pad), high * np.exp(pad)
+    margin = 0.12 * (high - low) or 0.05
+    return low - margin, high + margin
+
+
 def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCurves], path: Path) -> Path:
     """Write the picture of the model selection to `path` (PNG, figure_size(len(grid.splits)) pixels).
 
@@ -79,7 +93,7 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
     figure = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     inches = height / DPI
     cells = figure.add_gridspec(rows, columns, left=0.6 * DPI / width, right=1 - 0.1 * DPI / width,
-                                top=1 - 0.3 / inches, bottom=0.05 / inches, wspace=0.22, hspace=0.16)
+                                top=1 - 0.45 / inches, bottom=0.05 / inches, wspace=0.22, hspace=0.16)
     colours = [plt.get_cmap("tab10")(k % 10) for k in range(len(grid.sigmas))]
     improvements = np.array(report["improvements"], dtype=float)
     for index, split in enumerate(grid.splits):
@@ -104,16 +118,20 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
             loss_axis.plot([selected], [run_curves.losses[selected]], "o", color=colour, markersize=4, zorder=4)
         n_epochs = max(len(curves[key].losses) for key in curves if key[1] == split)
         window = selection_window(n_epochs)
-        eligible = np.concatenate([curves[key].losses[window.start:window.stop] for key in curves if key[1] == split])
+        losses = [np.asarray(curves[key].losses) for key in curves if key[1] == split]
+        eligible = np.concatenate([run_losses[window.start:window.stop] for run_losses in losses])
+        low, high = loss_limits(eligible)
         if eligible.min() > 0:  # log scale: the floors the lowest losses come from stand apart
             loss_axis.set_yscale("log")
-            loss_axis.set_ylim(eligible.min() / 1.1, eligible.max() * 1.1)
-            loss_axis.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            decades = np.log10(high / low)
+            loss_axis.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5) if decades < 1.5 else (1,), numticks=4))
             loss_axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
             loss_axis.yaxis.set_minor_formatter(NullFormatter())
-        else:
-            margin = 0.08 * (eligible.max() - eligible.min()) or 0.05
-            loss_axis.set_ylim(eligible.min() - margin, eligible.max() + margin)
+        loss_axis.set_ylim(low, high)
+        if max(run_losses.max() for run_losses in losses) > high:  # the epochs before the window, off the scale
+            loss_axis.text(0.01, 0.96, f"\u2191 losses above the axis: before epoch {window.start}",
+                           transform=loss_axis.transAxes, ha="left", va="top", fontsize=6, color="0.3", zorder=6,
+                           bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
         for axis in (loss_axis, f_axis):
             axis.axvspan(-0.5, window.start - 0.5, color="0.92", zorder=0)
             if window.stop < n_epochs:
@@ -131,8 +149,9 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
             if entry.get(key) is not None:
                 f_axis.axhline(entry[key], color="0.3", linestyle=line, linewidth=1.2, zorder=1,
                                label=f"{name} F1 {entry[key]:.2f}")
-        loss_axis.set_title(f"split {split}: \u03c3={entry['sigma']}, epoch {entry['epoch']}, F1 {entry['f_score']:.2f}"
-                            f" (best test epoch: {entry['best_epoch_f_score']:.2f})", fontsize=9)
+        loss_axis.set_title(f"split {split}: \u03c3={entry['sigma']}, epoch {entry['epoch']}, "
+                            f"F1 {entry['f_score']:.2f}\nbest test epoch {entry['best_epoch']}: "
+                            f"F1 {entry['best_epoch_f_score']:.2f} (looks at the test labels)", fontsize=8.5)
         loss_axis.set_ylabel("training loss", fontsize=8)
         f_axis.set_ylabel("test F1", fontsize=8)
         f_axis.set_xlabel("epoch (grey: outside the selection window)", fontsize=7, labelpad=1)

@@ -10,7 +10,10 @@ computed from results/split{k}. The runs are shared among N worker processes (de
 the h5 once. Then choose_best_model prints the paper's table, and every number next to the random and human
 baselines of the splits (computed once, cached in {exp_dir}/{Dataset}_baselines.json), and writes
 {exp_dir}/{Dataset}_best_models.json (docs/evaluation.md). Last, {exp_dir}/{Dataset}_curves.png pictures the choice
-of every split, and each run's F1 per epoch goes into its TensorBoard log next to loss_epoch.
+of every split, and each run's F1 per epoch goes into its TensorBoard log next to loss_epoch. EVAL_METHOD is the
+paper's max for SumMe and avg for TVSum: the other one is warned about and its results go to files of their own
+(f_scores.avg.txt, SumMe_best_models.avg.json, SumMe_curves.avg.png; evaluation/protocol.py), the TensorBoard logs
+untouched.
 An EXP_DIR that holds one experiment per seed (seed{S}/, from `run_*_splits.sh --seeds`) has every seed's runs
 evaluated, then each seed's table and the table of mean ± standard deviation over the seeds (choose_best_model.py).
 """
@@ -22,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import os
 
+from common.cli import description
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
-from common.errors import UserError, run_cli
+from common.errors import UserError, run_cli, warn
 from common.h5data import open_h5
 from common.paths import default_dataset_file, default_splits_file
 from common.splits import load_splits
@@ -32,6 +36,7 @@ from evaluation.curves import log_run_scalars, plot_curves, read_curves
 from evaluation.experiment import find_runs, seed_experiments
 from evaluation.fscores import compute_fscores
 from evaluation.pool import map_jobs
+from evaluation.protocol import is_protocol, output_name, protocol_warning
 from evaluation.report import ReportInputs, report_experiment
 from evaluation.scalars import export_scalars, has_events
 
@@ -78,21 +83,26 @@ def evaluate_experiment(exp_dir: Path, dataset: str, eval_method: str, dataset_f
         check_annotations(annotations, anno_path, n_scores, dataset_file)
     inputs = ReportInputs(dataset_file, splits_file, eval_method, annotations, anno_path, workers=workers)
     report, chosen = report_experiment(exp_dir, dataset, inputs)
+    protocol = is_protocol(dataset, eval_method)
     for grid, grid_report in chosen:
-        curves = read_curves(grid)
-        log_run_scalars(grid, grid_report, curves)
-        path = plot_curves(grid, grid_report, curves, grid.exp_dir / f"{dataset}_curves.png")
-        print(f"wrote {path} and the F-scores of every epoch into each run's TensorBoard log")
+        curves = read_curves(grid, eval_method)
+        path = plot_curves(grid, grid_report, curves, grid.exp_dir / output_name(f"{dataset}_curves.png", dataset,
+                                                                                  eval_method))
+        if protocol:  # TensorBoard's f_score stays the paper's reduction
+            log_run_scalars(grid, grid_report, curves)
+        print(f"wrote {path}" + (" and the F-scores of every epoch into each run's TensorBoard log" if protocol else
+                                 f" (the TensorBoard logs keep the F-scores of {DATASETS[dataset].eval_method})"))
     return report
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python evaluation/evaluate_experiment.py",
-                                     description=__doc__.split("\n")[0])
+                                     description=description(__doc__))
     parser.add_argument("exp_dir", type=Path,
                         help="experiment folder (holding reg0.5 .. reg0.9, or one such experiment per seed{S}/)")
     parser.add_argument("dataset", choices=DATASET_NAMES, help="dataset of the experiment")
-    parser.add_argument("eval_method", choices=EVAL_METHODS, help="max (SumMe) or avg (TVSum)")
+    parser.add_argument("eval_method", choices=EVAL_METHODS,
+                        help="max (SumMe) or avg (TVSum), the paper's; the other one is warned about")
     parser.add_argument("--dataset_file", type=Path, default=None,
                         help="dataset h5 (default: data/{Dataset}/eccv16_dataset_{dataset}_google_pool5.h5)")
     parser.add_argument("--splits_file", type=Path, default=None,
@@ -107,8 +117,13 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    warning = protocol_warning(args.dataset, args.eval_method)
+    if warning:  # before the work, and again after the report, whose table would hide the first
+        warn(warning)
     evaluate_experiment(args.exp_dir, args.dataset, args.eval_method, args.dataset_file, args.splits_file, args.anno,
                         args.workers)
+    if warning:
+        warn(warning)
 
 
 if __name__ == "__main__":

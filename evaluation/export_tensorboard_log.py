@@ -11,13 +11,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 
+from common.cli import description
 from common.errors import run_cli
 from evaluation.scalars import export_scalars
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python evaluation/export_tensorboard_log.py",
-                                     description=__doc__.split("\n")[0])
+                                     description=description(__doc__))
     parser.add_argument("log_dir", type=Path, help="TensorBoard log folder of one run (.../logs/split{k})")
     parser.add_argument("output_dir", type=Path, nargs="?", default=None,
                         help="folder of scalars.csv (default: the log folder)")

@@ -6,6 +6,7 @@ import numpy as np
 
 from common import fileio
 from evaluation.eval_data import EvalDataset, EvalVideo, check_length, epoch_files, read_scores
+from evaluation.protocol import output_name
 
 
 def video_f_scores(video: EvalVideo, scores: np.ndarray, eval_method: str) -> np.ndarray:
@@ -30,9 +31,15 @@ def epoch_f_scores(files: list[tuple[int, Path]], data: EvalDataset, eval_method
     return [float(np.mean([f_by_file[index][key] for key in scores])) for index, (_, scores) in enumerate(runs)]
 
 
+def f_scores_path(results_dir: Path, dataset: str, eval_method: str) -> Path:
+    """{results_dir}/f_scores.txt, or f_scores.{eval_method}.txt for another reduction than the paper's
+    (evaluation/protocol.py)."""
+    return Path(results_dir) / output_name("f_scores.txt", dataset, eval_method)
+
+
 def compute_fscores(results_dir: Path, dataset: str, eval_method: str, data: EvalDataset) -> list[tuple[int, float]]:
-    """Write {results_dir}/f_scores.txt for the run's {dataset}_{epoch}.json files; return [(epoch, f), ...]."""
+    """Write the run's f_scores_path for its {dataset}_{epoch}.json files; return [(epoch, f), ...]."""
     files = epoch_files(results_dir, dataset)
     values = epoch_f_scores(files, data, eval_method)
-    fileio.write_text(Path(results_dir) / "f_scores.txt", "".join(f"{value!r}\n" for value in values))
+    fileio.write_text(f_scores_path(results_dir, dataset, eval_method), "".join(f"{value!r}\n" for value in values))
     return [(epoch, value) for (epoch, _), value in zip(files, values)]

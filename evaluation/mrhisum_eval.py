@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 
 from common import fileio
+from common.cli import description
 from common.errors import run_cli
 from common.h5data import open_h5
 from common.paths import default_dataset_file
@@ -24,7 +25,7 @@ from evaluation.mrhisum import METRICS, evaluate_scores
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python evaluation/mrhisum_eval.py", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python evaluation/mrhisum_eval.py", description=description(__doc__))
     p.add_argument("--dataset_file", type=Path, default=default_dataset_file("MrHiSum"),
                    help="Mr.HiSum-layout h5 (default: data/MrHiSum/mr_hisum.h5)")
     p.add_argument("--scores", type=Path, required=True, help="JSON {video: [score per row, ...]}")

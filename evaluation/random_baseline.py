@@ -22,7 +22,7 @@ import os
 import numpy as np
 
 from common import fileio
-from common.cli import positive
+from common.cli import description, positive
 from common.datasets import EVAL_METHODS
 from common.errors import run_cli
 from common.h5data import open_h5
@@ -32,7 +32,7 @@ from evaluation.baselines import PAPER_SEEDS
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python evaluation/random_baseline.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python evaluation/random_baseline.py", description=description(__doc__))
     parser.add_argument("--dataset_file", type=Path, required=True, help="dataset h5 (the eccv16 layout)")
     parser.add_argument("--splits_file", type=Path, required=True,
                         help="splits JSON; each split's test_keys, in their order, are its test videos")

@@ -13,6 +13,7 @@ import numpy as np
 from common import fileio
 from common.datasets import DATASETS
 from common.errors import UserError
+from common.numbers import fixed
 from common.splits import load_splits
 from evaluation.baseline_cache import BASELINE_KEYS, BaselineCache, compute_baselines
 from evaluation.baselines import PAPER_SEEDS
@@ -27,6 +28,8 @@ from evaluation.experiment import (
     run_improvement,
     seed_experiments,
 )
+from evaluation.fscores import f_scores_path
+from evaluation.protocol import output_name
 from evaluation.selection import LAST_EPOCH, MAX_IMPROVEMENT, START_EPOCH, select_epoch
 
 RULE = "=" * 84
@@ -109,15 +112,18 @@ def mean_of(values: list) -> float | None:
 
 
 def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | None = None,
-           baselines: list[dict] | None = None, seeds: int = PAPER_SEEDS) -> tuple[dict, list[str]]:
+           baselines: list[dict] | None = None, seeds: int = PAPER_SEEDS,
+           eval_method: str | None = None) -> tuple[dict, list[str]]:
     """The model selection of an experiment: (report dict as written to the JSON, printed lines).
 
     The lines reproduce the reference's report byte for byte (the improvement matrix, one line per split, the
     averages), preceded by our own notes and followed by the clearly labelled best-test-epoch block and the table
     next to the baselines. Rank correlations need TVSum's `annotations`, or for SumMe the dataset `data`; the
     random and human columns need the splits' `baselines` (baseline_cache.compute_baselines) of `seeds` seeds.
+    The F-scores are those of `eval_method` (default: the dataset's in the paper), which the report records.
     """
     dataset = grid.dataset
+    eval_method = eval_method or DATASETS[dataset].eval_method
     epochs, improvements, short_runs = epochs_and_improvements(grid)
     present = np.array([[(s, k) in grid.runs for k in range(grid.n_splits)] for s in grid.sigmas])
     # the first sigma on a tie; a missing run is never chosen (a NaN improvement of a run is, as in the reference)
@@ -141,7 +147,7 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
     for split in splits_shown:
         sigma, epoch = grid.sigmas[chosen[split]], int(epochs[chosen[split], split])
         run = grid.runs[sigma, split]
-        f_path = run.results_dir / "f_scores.txt"
+        f_path = f_scores_path(run.results_dir, dataset, eval_method)
         f_scores = read_f_scores(f_path)
         exact_f1 = float(f_score_at(f_scores, f_path, epoch))
         f1 = np.round(exact_f1, 2)
@@ -183,7 +189,8 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
     lines += ["", "Another protocol, NOT the paper's (it looks at the test labels): F1 of the best test epoch of the "
               "chosen \u03c3 (epochs from 0), as many other summarisation papers report it"] + best_lines
     lines.append(f"Avg values (best test epoch) :=> F1: {avg_best:.2f}")
-    report = {"dataset": dataset, "correlation": correlated, "splits": splits, "f_score": float(avg_f1),
+    report = {"dataset": dataset, "eval_method": eval_method, "correlation": correlated, "splits": splits,
+              "f_score": float(avg_f1),
               "rho": None if avg_rho is None else fileio.finite(float(avg_rho)),
               "tau": None if avg_tau is None else fileio.finite(float(avg_tau)),
               "best_epoch_f_score": float(avg_best), "sigmas": grid.sigmas,
@@ -199,8 +206,8 @@ def choose(grid: Grid, annotations=None, anno_path=None, data: EvalDataset | Non
 
 
 def number(value: float | None, digits: int) -> str:
-    """`value` with `digits` decimals, or n/a when it is undefined."""
-    return "n/a" if value is None else f"{value:.{digits}f}"
+    """`value` with `digits` decimals (no "-0.000"), or n/a when it is undefined."""
+    return "n/a" if value is None else fixed(value, digits)
 
 
 def baseline_table(report: dict) -> list[str]:
@@ -271,7 +278,8 @@ def summarize_seeds(dataset: str, seeds: list[int], reports: list[dict]) -> tupl
             text += f" {name}: {spread_text(split[key], digits)}"
         splits.append(split)
         lines.append(text)
-    summary = {"dataset": dataset, "correlation": reports[0]["correlation"], "seeds": seeds, "splits": splits}
+    summary = {"dataset": dataset, "eval_method": reports[0]["eval_method"], "correlation": reports[0]["correlation"],
+               "seeds": seeds, "splits": splits}
     text = "Avg values :=>"
     for key, name, digits in metrics:
         summary[key] = spread([report[key] for report in reports], digits)
@@ -305,9 +313,15 @@ def seed_baselines(summary: dict, splits: list[dict], reports: list[dict]) -> li
     return lines
 
 
+def report_path(folder: Path, dataset: str, eval_method: str) -> Path:
+    """{folder}/{dataset}_best_models.json, or {dataset}_best_models.{eval_method}.json for another reduction than
+    the paper's (evaluation/protocol.py)."""
+    return Path(folder) / output_name(f"{dataset}_best_models.json", dataset, eval_method)
+
+
 def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tuple[dict, list[tuple[Grid, dict]]]:
-    """Choose, print the report and write {exp_dir}/{dataset}_best_models.json, next to the baselines of the splits
-    (computed once per experiment, cached in {exp_dir}/{dataset}_baselines.json, which is written after the reports).
+    """Choose, print the report and write it to report_path(exp_dir), next to the baselines of the splits (computed
+    once per experiment, cached in {exp_dir}/{dataset}_baselines.json, which is written after the reports).
 
     Returns:
         (report dict, [(grid, report) of each experiment]): for a folder of seed experiments, the summary over the
@@ -327,8 +341,9 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
     chosen = []
     with EvalDataset(inputs.dataset_file) as data:
         for seed, folder, grid in grids:
-            report, lines = choose(grid, inputs.annotations, inputs.anno_path, data, baselines, inputs.seeds)
-            path = Path(folder) / f"{dataset}_best_models.json"
+            report, lines = choose(grid, inputs.annotations, inputs.anno_path, data, baselines, inputs.seeds,
+                                   inputs.eval_method)
+            path = report_path(folder, dataset, inputs.eval_method)
             fileio.write_json(path, report, indent=2)
             if seed is not None:
                 print(f"== seed {seed}: {folder}")
@@ -338,7 +353,7 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
     summary = chosen[0][1]
     if seeds:
         summary, lines = summarize_seeds(dataset, [seed for seed, _ in seeds], [report for _, report in chosen])
-        path = Path(exp_dir) / f"{dataset}_best_models.json"
+        path = report_path(exp_dir, dataset, inputs.eval_method)
         fileio.write_json(path, summary, indent=2)
         print("\n" + "\n".join(lines))
         print(f"wrote {path}")

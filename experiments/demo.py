@@ -2,6 +2,7 @@
 generated dataset of the script's dataset's shape (data/make_dataset.py), its whole grid trained for enough epochs
 that the model selection works as in the paper (the lowest loss from epoch 20 on), evaluated, and explained."""
 import shlex
+import sys
 from pathlib import Path
 
 from common.datasets import DATASETS
@@ -28,6 +29,14 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
 
+def experiment_size(exp_dir: Path, video_type: str) -> int:
+    """The bytes of one dataset's experiment in `exp_dir`: its runs (reg{sigma}/{video_type}/) and its reports
+    ({video_type}_*), not the other dataset's demo beside it."""
+    exp_dir = Path(exp_dir)
+    return sum(p.stat().st_size for p in exp_dir.rglob("*") if p.is_file() and (
+        p.relative_to(exp_dir).parts[1:2] == (video_type,) or p.name.startswith(f"{video_type}_")))
+
+
 MRHISUM_EXPLAINED = [
     "What the demo printed (docs/mrhisum.md, \"Model selection, both ways\"):",
     "- the CA-SUM way: per sigma the epoch of lowest training loss from epoch 20 on, and how far it moved the test",
@@ -45,8 +54,9 @@ FSCORE_EXPLAINED = [
 ]
 
 
-def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str]) -> str:
-    """What the demo printed, where its outputs are, and what to try next."""
+def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str], evaluation: list[str]) -> str:
+    """What the demo printed, where its outputs are, and what to try next (the `evaluation` command among it, with
+    the demo's own files)."""
     exp_dir = Path(exp_dir)
     checkpoints = list(exp_dir.glob(f"reg*/{video_type}/models/split*/*.pt"))
     h5 = Path(dataset_args[dataset_args.index("--dataset_file") + 1])
@@ -55,6 +65,7 @@ def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str]) -> str:
         path = Path(path)
         return shlex.quote(str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path))
     data = " ".join(f"{a} {rel(v)}" for a, v in zip(dataset_args[0:4:2], dataset_args[1:4:2]))
+    evaluate = " ".join("python" if part == sys.executable else rel(part) for part in evaluation)
     if DATASETS[video_type].mrhisum:
         explained = MRHISUM_EXPLAINED
         score = f"  python evaluation/mrhisum_eval.py --dataset_file {rel(h5)} --scores SCORES.json   # any scores"
@@ -68,11 +79,13 @@ def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str]) -> str:
         *explained,
         "The data are random: the numbers say nothing about real videos.",
         "",
-        f"Outputs: {rel(exp_dir)}/ ({folder_size(exp_dir) / 1e6:.0f} MB: every epoch's scores, TensorBoard logs, "
-        f"{len(checkpoints)} checkpoints), the report {rel(exp_dir / f'{video_type}_best_models.json')}, and the "
-        f"dataset {rel(h5.parent)}/ ({folder_size(h5.parent) / 1e6:.0f} MB).",
+        f"Outputs: {rel(exp_dir)}/ ({experiment_size(exp_dir, video_type) / 1e6:.0f} MB: every epoch's scores, "
+        f"TensorBoard logs, {len(checkpoints)} checkpoints), the report "
+        f"{rel(exp_dir / f'{video_type}_best_models.json')}, and the dataset {rel(h5.parent)}/ "
+        f"({folder_size(h5.parent) / 1e6:.0f} MB).",
         "Next:",
         f"  tensorboard --logdir {rel(exp_dir)}                       # the curves of every run",
+        f"  {evaluate}   # the evaluation again",
         score,
         paper,
     ])

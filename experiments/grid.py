@@ -8,10 +8,9 @@ from pathlib import Path
 
 from common.datasets import DATASETS, SIGMAS
 from common.errors import UserError
+from common.h5data import open_h5
 from common.paths import DEFAULT_EXP_DIR, REPO_ROOT, default_dataset_file, default_splits_file
 from common.splits import load_splits
-from model.configs import get_config
-from model.trainer import run_state
 
 MAIN = REPO_ROOT / "model" / "main.py"
 EVALUATE = REPO_ROOT / "evaluation" / "choose_best_model.sh"
@@ -53,11 +52,9 @@ def passthrough_paths(args: list[str], video_type: str) -> tuple[Path, Path, Pat
 
 
 def check_inputs(dataset_file: Path, splits_file: Path) -> int:
-    """The number of splits; fail at once, naming the file and where to get it, when an input is missing."""
-    for path, what in ((dataset_file, "dataset file"), (splits_file, "splits file")):
-        if not Path(path).is_file():
-            raise UserError(f"{path}: {what} not found. Get the paper's data with `python data/download.py datasets` "
-                            f"(see data/README.md), pass --dataset_file/--splits_file, or try `--demo`")
+    """The number of splits; fail at once, naming the file and where to get it (common/hints.py), when an input is
+    missing or unreadable."""
+    open_h5(dataset_file).close()
     return len(load_splits(splits_file))
 
 
@@ -76,6 +73,10 @@ def grid(video_type: str, batch_size: int, n_epochs: int, n_splits: int, extra: 
          seeds: list[int] | None = None, sigmas: tuple[float, ...] = SIGMAS, nproc: int = 1) -> list[Run]:
     """Every Run, seed by seed, then split by split, then sigma; each run's arguments are checked as model/main.py
     checks them (the device is not: cluster nodes may have GPUs that this machine lacks)."""
+    # PyTorch takes seconds to import: the split scripts check their inputs (check_inputs) before it loads
+    from model.configs import get_config
+    from model.trainer import run_state
+
     extra = extra if "--overwrite" in extra else ["--resume"] + extra
     if seeds is None:
         per_seed = [(None, extra)]

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from common import fileio
-from common.cli import DEVICES, bounded
+from common.cli import DEVICES, bounded, description
 from common.errors import UserError, run_cli
 from common.h5data import VideoGroup, open_h5
 from common.paths import default_dataset_file, default_splits_file
@@ -150,7 +150,7 @@ def finite_all(metrics: dict) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python experiments/mrhisum_selection.py", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python experiments/mrhisum_selection.py", description=description(__doc__))
     p.add_argument("exp_dir", type=Path, help="experiment folder holding reg{sigma}/MrHiSum/")
     p.add_argument("--dataset_file", type=Path, default=default_dataset_file(DATASET),
                    help="Mr.HiSum-layout h5 (default: data/MrHiSum/mr_hisum.h5)")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.cli import positive
+from common.cli import description, positive
 from common.datasets import DATASET_NAMES, DATASETS, SIGMAS
 from common.errors import run_cli
 from experiments import demo
@@ -54,7 +54,7 @@ def print_lines(lines) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python experiments/run_splits.py", description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(prog="python experiments/run_splits.py", description=description(__doc__),
                                 allow_abbrev=False, epilog="Any other argument is passed to model/main.py.")
     p.add_argument("--video_type", required=True, choices=DATASET_NAMES)
     p.add_argument("--batch_size", type=int, default=None, help="default: the paper's, 20 for SumMe, 40 for TVSum")
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         status = subprocess.call(evaluation)
         if status == 0:
-            print(demo.epilogue(exp_dir, args.video_type, demo_args))
+            print(demo.epilogue(exp_dir, args.video_type, demo_args, evaluation))
         return status
     print(f"all runs finished; evaluate them with: {shlex.join(evaluation)}")
     return 0

@@ -21,17 +21,17 @@ import argparse
 import numpy as np
 
 from common import fileio
-from common.cli import DEVICES, bounded, str2bool
+from common.cli import DEVICES, bounded, description, str2bool
 from common.datasets import DATASET_NAMES, DATASETS
-from common.errors import UserError, run_cli
+from common.degenerate import near_constant
+from common.errors import UserError, run_cli, warn
+from common.hints import missing_models_hint
+from common.numbers import fixed
 from common.paths import PRETRAINED_DIR, default_dataset_file, default_splits_file
 from common.splits import load_splits
 from evaluation.annotations import check_annotations, load_annotations
 from evaluation.eval_data import EvalDataset, EvalVideo, check_length
 from evaluation.evaluation_metrics import get_corr_coeff
-from model.checkpoints import load_model
-from model.data_loader import load_features
-from model.device import numerics, resolve_device
 
 
 def checkpoint_files(model_dir: Path, dataset: str, n_splits: int, split_index: int | None = None) -> dict[int, Path]:
@@ -41,6 +41,8 @@ def checkpoint_files(model_dir: Path, dataset: str, n_splits: int, split_index: 
     Our training's layout {model_dir}/{dataset}/models/split{k}/ holds selected_epoch{e}.pt for each finished run:
     the splits that have one are scored.
     """
+    if not Path(model_dir).is_dir():
+        raise UserError(f"{model_dir}: model folder not found{missing_models_hint()}")
     trained = Path(model_dir) / dataset / "models"
     wanted = range(n_splits) if split_index is None else [split_index]
     if not trained.is_dir():
@@ -58,8 +60,7 @@ def checkpoint_files(model_dir: Path, dataset: str, n_splits: int, split_index: 
 def released_checkpoint(folder: Path, split: int) -> Path:
     """The one checkpoint file of a split in the released layout."""
     if not folder.is_dir():
-        raise UserError(f"{folder}: no checkpoint folder for split {split} "
-                        f"(get the released models with `python data/download.py models`)")
+        raise UserError(f"{folder}: no checkpoint folder for split {split}{missing_models_hint()}")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise UserError(f"{folder}: no checkpoint file")
@@ -96,7 +97,7 @@ def split_line(split: int, f_score: float, rho: float | None, tau: float | None)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python inference/inference.py", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python inference/inference.py", description=description(__doc__))
     p.add_argument("--dataset", choices=DATASET_NAMES, default="SumMe", help="default: SumMe")
     p.add_argument("--corr_coef", type=str2bool, default=False,
                    help="TVSum only: also Spearman's rho and Kendall's tau against the annotations (default: false)")
@@ -117,9 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def constant_scores_warning(path: Path, split: int, keys: list[str], scores: list[np.ndarray],
+                            dataset_file: Path) -> str | None:
+    """The warning for a split whose checkpoint gave some test videos the same score at every frame
+    (common/degenerate.py), or None."""
+    constant = [key for key, s in zip(keys, scores) if near_constant(s)]
+    if not constant:
+        return None
+    shown = ", ".join(constant[:5]) + (", ..." if len(constant) > 5 else "")
+    return (f"{path}: CA-SUM gave (nearly) the same score to every frame of {len(constant)} of the {len(keys)} test "
+            f"videos of split {split} ({shown}): their summaries are the first shots that fit, not a choice; check "
+            f"the checkpoint and the features of {dataset_file}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
     dataset_file = args.dataset_file or default_dataset_file(args.dataset)
     splits_file = args.splits_file or default_splits_file(args.dataset)
     splits = load_splits(splits_file)
@@ -127,10 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--split_index {args.split_index}: {splits_file} has splits 0..{len(splits) - 1}")
     with_corr = args.corr_coef and DATASETS[args.dataset].annotations
     annotations, anno = load_annotations(args.anno) if with_corr else (None, None)
+    data = EvalDataset(dataset_file)
     checkpoints = checkpoint_files(args.model_dir, args.dataset, len(splits), args.split_index)
+    # PyTorch takes seconds to import, more on a busy machine: the files above are checked before it loads
+    from model.checkpoints import load_model
+    from model.data_loader import load_features
+    from model.device import numerics, resolve_device
+
+    device = resolve_device(args.device)
     report = {"dataset": args.dataset, "dataset_file": str(dataset_file), "splits": []}
     numbers = []  # (f_score, rho, tau) of each split, NaN included
-    with EvalDataset(dataset_file) as data, numerics(device):
+    with data, numerics(device):
         for k, path in checkpoints.items():
             keys = splits[k]["test_keys"]
             videos = [data.video(key, splits_file) for key in keys]
@@ -144,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
                 check_length(dataset_file, key, s, video, dataset_file)
             if with_corr:
                 check_annotations(annotations, anno, {v.key: v.n_scores for v in videos}, dataset_file)
+            warning = constant_scores_warning(path, k, keys, scores, dataset_file)
+            if warning:
+                warn(warning)
             f_score, rho, tau, per_video = evaluate_split(scores, videos, DATASETS[args.dataset].eval_method,
                                                           annotations)
             print(split_line(k, f_score, rho, tau), flush=True)
@@ -159,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     average = f"Average over {len(checkpoints)} split{'s' * (len(checkpoints) > 1)}{unfinished}: " \
               f"F-score {averages['f_score']:.2f}%"
     if with_corr:
-        average += f", Spearman's \u03c1 {averages['rho']:.3f}, Kendall's \u03c4 {averages['tau']:.3f}"
+        average += f", Spearman's \u03c1 {fixed(averages['rho'], 3)}, Kendall's \u03c4 {fixed(averages['tau'], 3)}"
     print(average)
     if args.report:
         fileio.write_json(args.report, report, indent=2)

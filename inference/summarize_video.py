@@ -1,4 +1,4 @@
-"""Summarize your own videos with a CA-SUM checkpoint:
+"""Summarize your own videos with a CA-SUM checkpoint.
 
     python inference/summarize_video.py VIDEO_OR_FOLDER... --checkpoint CKPT [-o OUT] [--summary_ratio 0.15]
 
@@ -8,13 +8,12 @@ sampled frames and the benchmark's knapsack keeps the best shots within the budg
 summary.mp4, summary.json, summary.html, importance.png and, with --save_h5, dataset.h5, all together at the end
 or none. One video goes to OUT (default: `{stem}_summary/` next to it); several, or a folder, to OUT/{stem}/. The
 backbone and the checkpoint are loaded once; a video whose outputs are complete is skipped, so an interrupted batch
-continues where it stopped; a video that fails is reported and the others go on (docs/video.md).
+continues where it stopped; a video that fails is reported and the others go on (docs/video.md). The files named
+are checked before PyTorch loads. Without a download, --random_backbone runs the pipeline with a GoogLeNet of
+random weights: every output then says that it means nothing (docs/video.md, "Offline").
 """
 import argparse
-import json
 import sys
-import time
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,27 +22,13 @@ from inference.video.memory import limit_malloc_arenas
 
 limit_malloc_arenas()  # before torch and FFmpeg start their threads
 
-import numpy as np
-import torch
-
-from common import fileio
 from common.cli import bounded
 from common.errors import run_cli
-from inference.video.analysis import add_analysis_arguments, analyse, backbone_batch_size
-from inference.video.batch import run_batch
-from inference.video.dataset import write_dataset_h5
-from inference.video.encode import DEFAULT_PRESET, PRESETS, frame_runs, write_summary_video
-from inference.video.features import load_backbone
-from inference.video.googlenet import FEATURE_SIZE
+from common.hints import missing_checkpoint_hint
+from inference.video.encode import DEFAULT_PRESET, PRESETS
 from inference.video.inputs import find_videos, output_folders
-from inference.video.page import summary_page
-from inference.video.plot import plot_importance
-from inference.video.report import summary_record
-from inference.video.selection import select_shots
-from model.checkpoints import load_model
-from model.device import numerics, resolve_device
+from inference.video.options import add_analysis_arguments, check_backbone_weights, check_file
 
-OUTPUTS = ("summary.mp4", "summary.json", "summary.html", "importance.png")
 INTERRUPTED = "interrupted: run the same command again to continue (finished videos are skipped)"
 
 
@@ -71,90 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings(args: argparse.Namespace, video: Path) -> dict:
-    """What summary.json records of the command's choices: a finished video with the same ones is skipped."""
-    return {"video": str(video.resolve()), "checkpoint": str(args.checkpoint.resolve()),
-            "summary_ratio": float(args.summary_ratio), "max_shot_seconds": float(args.max_shot_seconds)}
-
-
-def is_complete(out_dir: Path, wanted: dict, save_h5: bool) -> bool:
-    """Whether `out_dir` holds every output of a summary made with the settings `wanted`."""
-    names = OUTPUTS + (("dataset.h5",) if save_h5 else ())
-    if not all((out_dir / name).is_file() for name in names):
-        return False
-    try:
-        record = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and all(record.get(key) == value for key, value in wanted.items())
-
-
-class Summarizer:
-    """The backbone and the CA-SUM model, loaded once, and the summary of one video at a time."""
-
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
-        self.device = resolve_device(args.device)
-        self.batch_size = backbone_batch_size(args.batch_size, self.device)
-        self.model = load_model(args.checkpoint, device=self.device, block_size=args.block_size,
-                                input_size=FEATURE_SIZE)
-        self.backbone = load_backbone(args.backbone_weights, self.device)
-
-    def __call__(self, video: Path, out_dir: Path) -> list[str]:
-        """Summarize `video` into `out_dir`; returns the lines to print.
-
-        Args:
-            video: the video file.
-            out_dir: its output folder.
-        Returns:
-            What was done: the shots kept, whether shots were cut, the seconds of each stage.
-        """
-        args, started = self.args, time.perf_counter()
-        wanted = settings(args, video)
-        if not args.overwrite and is_complete(out_dir, wanted, args.save_h5):
-            return [f"{video}: already summarized in {out_dir}, skipped (--overwrite to redo)"]
-        analysis = analyse(video, self.backbone, self.device, self.batch_size, args.max_shot_seconds,
-                           args.summary_ratio)
-        timeline, shots, seconds = analysis.timeline, analysis.shots, analysis.seconds
-        start = time.perf_counter()
-        scores = self.model.score_frames(torch.from_numpy(analysis.features).to(self.device)).cpu().numpy()
-        shot_scores, selected = select_shots(scores, shots.change_points, timeline.n_frames, timeline.picks,
-                                             args.summary_ratio)
-        seconds["scores"] = time.perf_counter() - start
-        record = summary_record(wanted["video"], wanted["checkpoint"], args.summary_ratio, args.max_shot_seconds,
-                                timeline, shots, shot_scores, selected, scores)
-
-        with ExitStack() as outputs:
-            paths = {name: outputs.enter_context(fileio.atomic_path(out_dir / name)) for name in OUTPUTS}
-            start = time.perf_counter()
-            write_summary_video(video, paths["summary.mp4"], timeline, frame_runs(shots.change_points, selected),
-                                args.x264_preset)
-            seconds["encode"] = time.perf_counter() - start
-            plot_importance(paths["importance.png"], f"{video.name}: CA-SUM importance", record["sampled_sec"],
-                            scores, record["shots"], timeline.duration)
-            paths["summary.json"].write_text(json.dumps(record, indent=1), encoding="utf-8")
-            paths["summary.html"].write_text(summary_page(record, out_dir, video), encoding="utf-8")
-            if args.save_h5:
-                write_dataset_h5(outputs.enter_context(fileio.atomic_path(out_dir / "dataset.h5")), video.name,
-                                 analysis)
-        seconds["total"] = time.perf_counter() - started
-        kept = int(shots.n_frame_per_seg[selected].sum())
-        lines = [f"{video}: {int(selected.sum())} of {len(selected)} shots, {kept} of {timeline.n_frames} frames "
-                 f"({kept / timeline.n_frames:.1%}) -> {out_dir}"]
-        if shots.n_cut:
-            budget = (f" and at most {int(args.summary_ratio * timeline.n_frames)} frames to fit the budget"
-                      if shots.budget_cut else "")
-            lines.append(f"  cut {shots.n_cut} long KTS shot{'s' * (shots.n_cut > 1)} into {int(np.sum(shots.cut))} "
-                         f"parts of at most {args.max_shot_seconds:g} s{budget}")
-        lines.append("  seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items()))
-        return lines
-
-
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     videos = find_videos(args.inputs)
+    check_file(args.checkpoint, "checkpoint file", missing_checkpoint_hint())
+    check_backbone_weights(args)
     batch = len(videos) > 1 or any(path.is_dir() for path in args.inputs)
     folders = dict(zip(videos, output_folders(videos, args.out_dir, batch)))
+    # PyTorch, FFmpeg and ruptures take seconds to import, more on a busy machine: the files are checked first
+    from inference.video.batch import run_batch
+    from inference.video.summarizer import Summarizer
+    from model.device import numerics
+
     summarizer = Summarizer(args)
     with numerics(summarizer.device, args.tf32):
         run_batch(videos, lambda video: summarizer(video, folders[video]))

@@ -10,6 +10,7 @@ from pathlib import Path
 from common.cli import DEVICES, bounded, optional, positive, str2bool
 from common.datasets import DATASET_NAMES, DATASETS, sigma_folder
 from common.errors import UserError
+from common.hints import missing_data_hint
 from common.paths import DEFAULT_EXP_DIR, default_dataset_file, default_splits_file
 from common.splits import load_splits
 
@@ -123,7 +124,7 @@ def get_config(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
                      f"{config.split_index} in {config.splits_file}: use --batch_size {n_train} or less")
     if not Path(config.dataset_file).is_file():
-        parser.error(f"{config.dataset_file}: dataset file not found")
+        parser.error(f"{config.dataset_file}: dataset file not found{missing_data_hint(config.dataset_file)}")
     if config.resume and config.overwrite:
         parser.error("--resume and --overwrite exclude each other")
     if config.init_type == "normal" and config.init_gain is None:

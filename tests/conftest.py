@@ -16,6 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from common.hints import missing_data_hint
 from tests.golden_inputs import GOLDEN
 
 DATASET_FOLDERS = (REPO / "data", REPO.parent / "shared" / "data")
@@ -26,7 +27,7 @@ def dataset_file(relative: str) -> Path:
     for folder in DATASET_FOLDERS:
         if (folder / relative).is_file():
             return folder / relative
-    pytest.skip(f"data/{relative} not found: `python data/download.py datasets` fetches it")
+    pytest.skip(f"data/{relative} not found{missing_data_hint(Path(relative))}")
 
 
 def pytest_addoption(parser):

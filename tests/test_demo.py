@@ -36,6 +36,19 @@ def test_demo_trains_evaluates_and_explains(tiny_demo, dataset):
     assert "What the demo printed" in done.stdout and f"{tiny_demo / 'exp'}/ (" in done.stdout
     assert "10 checkpoints" in done.stdout  # 5 sigmas x (selected + last)
     assert f"python inference/inference.py --dataset {dataset} --model_dir {tiny_demo / 'exp'}/reg0.6" in done.stdout
+    h5, splits = (tiny_demo / "data" / dataset / name for name in ("demo_dataset.h5", "demo_splits.json"))
+    evaluation = (f"  bash evaluation/choose_best_model.sh {tiny_demo / 'exp'} {dataset} "
+                  f"{'max' if dataset == 'SumMe' else 'avg'} --dataset_file {h5} --splits_file {splits}")
+    assert evaluation in done.stdout.split("Next:")[1]  # the evaluation again, on the demo's own files
+
+
+def test_the_demo_counts_only_its_own_dataset(tmp_path):
+    """The TVSum demo's size leaves out the SumMe demo's runs in the same Summaries/demo/."""
+    for name, size in (("reg0.6/SumMe/results/split0/SumMe_0.json", 1000), ("SumMe_best_models.json", 100),
+                       ("reg0.6/TVSum/results/split0/TVSum_0.json", 30), ("TVSum_curves.png", 7)):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    assert (demo.experiment_size(tmp_path, "TVSum"), demo.experiment_size(tmp_path, "SumMe")) == (37, 1100)
 
 
 def test_demo_batch_is_at_most_the_training_set(tiny_demo):

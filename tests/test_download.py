@@ -325,20 +325,23 @@ def test_file_url_mirror(tmp_path):
     assert len(list((tmp_path / "repo/inference/pretrained_models").glob("*/split*/*.pkl"))) == 10
 
 
-def test_unreachable_server_is_one_line(tmp_path):
+def test_unreachable_server_is_one_line_naming_the_other_ways(tmp_path):
+    """Offline, the error says how else to get the files: a mirror, or by hand (data/README.md)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(UserError, match=rf"^http://127.0.0.1:{port}/summe_splits.json: cannot connect: "
-                                        "Connection refused$"):
+    with pytest.raises(UserError) as error:
         download.main(["datasets", "--dest", str(tmp_path), "--mirror", f"http://127.0.0.1:{port}", *TIMEOUT])
+    assert str(error.value) == f"http://127.0.0.1:{port}/summe_splits.json: cannot connect: Connection refused" + \
+        download.OTHER_WAYS
+    assert "--mirror URL" in download.OTHER_WAYS and "data/README.md" in download.OTHER_WAYS
 
 
 def test_cli_reports_http_404_in_one_line_and_exits_non_zero(server, tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "data/download.py"), "datasets", "--dest", str(tmp_path),
                            "--mirror", server.url + "/", *TIMEOUT], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr == f"error: {server.url}/summe_splits.json: HTTP 404 Not Found\n"
+    assert proc.stderr == f"error: {server.url}/summe_splits.json: HTTP 404 Not Found{download.OTHER_WAYS}\n"
     assert list(tmp_path.rglob("*")) == []  # no .part file, and no empty data/splits/ folder
 
 

@@ -69,11 +69,14 @@ def test_compute_fscores_matches_one_at_a_time(recipes, h5_path, n_steps, tmp_pa
     compute_fscores.main(["--path", str(results), "--dataset", "SumMe", "--eval", eval_method,
                           "--dataset_file", str(h5_path)])
     expected = [float(v) for v in one_at_a_time(results, "SumMe", h5_path, range(-1, 11), eval_method)]
-    lines = (results / "f_scores.txt").read_text().splitlines()
+    name = "f_scores.txt" if eval_method == "max" else "f_scores.avg.txt"  # avg is not SumMe's protocol
+    assert sorted(p.name for p in results.glob("f_scores*")) == [name]
+    lines = (results / name).read_text().splitlines()
     assert lines == [repr(v) for v in expected]
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.startswith(f"[epoch -1] f_score: {expected[0]!r}\n[epoch 0] f_score: ")
-    assert f"[epoch 10] f_score: {expected[11]!r}\nwrote {results / 'f_scores.txt'}\n" in out
+    assert f"[epoch 10] f_score: {expected[11]!r}\nwrote {results / name}\n" in out
+    assert err.startswith("warning: SumMe evaluated with avg: ") == (eval_method == "avg")
 
 
 def test_compute_fscores_script(recipes, h5_path, n_steps, tmp_path):
@@ -215,6 +218,34 @@ def test_chain_in_parallel_gives_the_same_files(experiment, h5_path, tmp_path, c
     out = capsys.readouterr().out
     first, second = out.split("wrote ")[0], out.split("\n", out.count("\n") // 2)[-1]
     assert first.strip() and first in second
+
+
+@pytest.mark.slow
+def test_another_reduction_is_warned_about_and_replaces_nothing(experiment, h5_path, tmp_path, capsys):
+    """SumMe with avg (TVSum's reduction) runs, says twice that it is not the paper's protocol, writes its report,
+    curves and F-scores under names of their own and records the reduction; the max report, its curves, its F-scores
+    and the TensorBoard logs stay as they were."""
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    evaluate_experiment.main([str(exp), "SumMe", "max", "--dataset_file", str(h5_path), "--splits_file", str(SPLITS),
+                              "--workers", "1"])
+    capsys.readouterr()
+    before = {path: path.read_bytes() for path in exp.rglob("*") if path.is_file()}
+    evaluate_experiment.main([str(exp), "SumMe", "avg", "--dataset_file", str(h5_path), "--splits_file", str(SPLITS),
+                              "--workers", "1"])
+    out, err = capsys.readouterr()
+    warning = ("warning: SumMe evaluated with avg: the paper reduces SumMe's F-scores over the user summaries with "
+               "max, so these numbers are not comparable with the paper's; they go to files named *.avg.* and "
+               "leave the max results as they are")
+    assert err.splitlines().count(warning) == 2
+    assert all(path.read_bytes() == data for path, data in before.items())
+    new = sorted(str(path.relative_to(exp)) for path in exp.rglob("*") if path.is_file() and path not in before)
+    assert new == sorted(["SumMe_best_models.avg.json", "SumMe_curves.avg.png", "SumMe_baselines.avg.json"] +
+                         [f"reg{s}/SumMe/results/split{k}/f_scores.avg.txt" for s in SIGMAS for k in range(5)])
+    ours, paper = (json.loads((exp / name).read_text()) for name in ("SumMe_best_models.avg.json",
+                                                                       "SumMe_best_models.json"))
+    assert (ours["eval_method"], paper["eval_method"]) == ("avg", "max") and ours["f_score"] != paper["f_score"]
+    assert f"wrote {exp / 'SumMe_curves.avg.png'} (the TensorBoard logs keep the F-scores of max)" in out
 
 
 def test_chain_errors(experiment, h5_path, tmp_path):

@@ -206,9 +206,9 @@ def report(f_scores, rhos=None, taus=None, sigma=0.6):
                "por": f * 5, **BASELINES} for k, f in enumerate(f_scores)]
     def average(values):
         return None if values is None or None in values else round(float(np.mean(values)), 2)
-    return {"dataset": "TVSum", "correlation": rhos is not None, "splits": splits, "f_score": average(f_scores),
-            "rho": average(rhos), "tau": average(taus), "best_epoch_f_score": average(f_scores) + 1,
-            "por": float(np.mean(f_scores)) * 5, **BASELINES}
+    return {"dataset": "TVSum", "eval_method": "avg", "correlation": rhos is not None, "splits": splits,
+            "f_score": average(f_scores), "rho": average(rhos), "tau": average(taus),
+            "best_epoch_f_score": average(f_scores) + 1, "por": float(np.mean(f_scores)) * 5, **BASELINES}
 
 
 def test_seed_summary_with_correlations():

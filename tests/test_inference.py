@@ -1,14 +1,17 @@
 """inference/inference.py on checkpoints in the released layout: the same F-scores as in-process, and clear errors."""
 import json
 
+import h5py
 import numpy as np
 import pytest
 import torch
 
 from common.errors import UserError
+from common.numbers import fixed
 from evaluation.annotations import load_tvsum_annotations
 from evaluation.evaluation_metrics import evaluate_summary, get_corr_coeff
 from evaluation.generate_summary import generate_summary
+from evaluation.report import number
 from inference import inference
 from model.checkpoints import load_model
 from model.layers.summarizer import CA_SUM
@@ -50,7 +53,6 @@ def summe(tmp_path):
 
 
 def expected_f_scores(h5_path, splits, states, method):
-    import h5py
     out = []
     with h5py.File(h5_path) as h5:
         for split, state in zip(json.loads(splits.read_text()), states):
@@ -205,3 +207,26 @@ def test_own_training_with_one_finished_split(tmp_path, summe):
     missing = run_script("inference/inference.py", "--model_dir", tmp_path / "exp" / "reg0.6", "--dataset_file", h5,
                          "--splits_file", splits, "--split_index", 0)
     assert_user_error(missing, f"{folder.parent / 'split0'}: no selected_epoch*.pt")
+
+
+def test_constant_scores_are_a_warning(tmp_path, summe):
+    """A checkpoint that gives every frame the same score (here: features of zeros, as wrong backbone weights give
+    features around 1e-13) makes summaries of the first shots: the command says so, and still reports."""
+    h5, splits, _ = summe
+    with h5py.File(h5, "a") as file:
+        for key in ("video_5", "video_6"):
+            file[key]["features"][...] = 0
+    done = run_inference(tmp_path, h5, splits)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    checkpoint = next((tmp_path / "models" / "SumMe" / "split0").iterdir())
+    assert warnings == [f"warning: {checkpoint}: CA-SUM gave (nearly) the same score to every frame of 2 of the 2 "
+                        f"test videos of split 0 (video_5, video_6): their summaries are the first shots that fit, not "
+                        f"a choice; check the checkpoint and the features of {h5}"]
+    assert len(done.stdout.splitlines()) == 3
+
+
+def test_own_numbers_have_no_negative_zero():
+    """Our lines and tables (not the authors' printout, kept byte for byte) print 0.000 for a rounded -0.0004."""
+    assert [fixed(v, 3) for v in (-0.0004, -0.0, 0.0004, -0.0006)] == ["0.000", "0.000", "0.000", "-0.001"]
+    assert (number(-0.0, 2), number(-0.0004, 3), number(None, 3)) == ("0.00", "0.000", "n/a")

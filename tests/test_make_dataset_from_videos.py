@@ -14,6 +14,7 @@ for _module in ("av", "torchvision", "ruptures", "matplotlib"):
 from common.errors import UserError
 from common.splits import load_splits
 from data import make_dataset_from_videos as builder
+from inference.video import dataset
 from tests.video_files import CUTS, REPO, make_weights, write_video
 
 LENGTHS = {"a.mp4": 300, "b.mp4": 330, "c.mp4": 360}  # frames at 30 fps: three scenes each
@@ -129,7 +130,7 @@ def test_a_failure_while_writing_leaves_the_file_as_it_was(built, tmp_path, monk
         group["features"] = np.zeros(3)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(builder, "write_group", interrupted)
+    monkeypatch.setattr(dataset, "write_group", interrupted)
     with pytest.raises(KeyboardInterrupt):
         builder.main([str(tmp_path / "d.mp4"), "--out", str(h5), "--backbone_weights", str(backbone)])
     assert h5.read_bytes() == (root / "my.h5").read_bytes()
@@ -142,8 +143,6 @@ def test_a_failure_while_writing_leaves_the_file_as_it_was(built, tmp_path, monk
     (ANNOTATIONS + "a.mp4,ann1,x,2\n", "line 9: 'x' is not a time in seconds (a number >= 0)"),
     (ANNOTATIONS + "a.mp4,ann1,3,2\n", "line 9: end_seconds 2 is not after start_seconds 3"),
     (ANNOTATIONS + "z.mp4,ann1,1,2\n", "line 9: video 'z.mp4' is not one of the videos given"),
-    ("\n".join(line for line in ANNOTATIONS.splitlines() if not line.startswith("c.mp4")),
-     "no rows for video c.mp4 (every video needs its annotations)"),
 ])
 def test_annotation_errors_name_the_file_and_line(built, tmp_path, csv, message):
     """Checked before any video is decoded."""
@@ -154,6 +153,52 @@ def test_annotation_errors_name_the_file_and_line(built, tmp_path, csv, message)
                       str(tmp_path / "bad.csv"), "--backbone_weights", str(backbone)])
     assert str(error.value) == f"{tmp_path / 'bad.csv'}: {message}"
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_unreadable_or_unannotated_videos_fail_alone(built, tmp_path, capsys):
+    """With annotations, a video that cannot be read is reported as unreadable (not as one without rows) and a
+    readable one without rows as such; both are skipped and the others go on, as in summarize_video.py."""
+    root, backbone = built
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "c.mp4"):
+        (folder / name).write_bytes((root / "videos" / name).read_bytes())
+    write_video(folder / "one.mp4", 90, audio=False)  # one 3-second scene: cut to fit the budget
+    (folder / "truncated.mp4").write_bytes((root / "videos" / "b.mp4").read_bytes()[:3000])
+    rows = [line for line in ANNOTATIONS.splitlines() if not line.startswith(("b", "c.mp4"))]
+    (tmp_path / "ann.csv").write_text("\n".join(rows + ["one.mp4,ann1,0,1"]) + "\n")
+    with pytest.raises(UserError) as error:
+        builder.main([str(folder), "--out", str(tmp_path / "x.h5"), "--annotations", str(tmp_path / "ann.csv"),
+                      "--backbone_weights", str(backbone)])
+    assert str(error.value) == f"2 of 4 videos failed: {folder / 'c.mp4'}, {folder / 'truncated.mp4'}"
+    out, err = capsys.readouterr()
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors[0] == (f"error: {tmp_path / 'ann.csv'}: no rows for video c.mp4 (every video needs its "
+                         f"annotations)")
+    assert errors[1].startswith(f"error: {folder / 'truncated.mp4'}: not a readable video (")
+    assert f"{folder / 'one.mp4'}: video_2, 6 sampled frames, 7 shots, 1 long shot cut, 1 annotators" in out
+    with h5py.File(tmp_path / "x.h5", "r") as h5:
+        assert [h5[k]["video_name"][()].decode() for k in sorted(h5)] == ["a.mp4", "one.mp4"]
+
+
+@pytest.mark.slow
+def test_a_random_backbone_dataset_is_marked_and_never_mixed(built, tmp_path, capsys):
+    """--random_backbone: the file's backbone attribute says "random", the command warns that the dataset means
+    nothing, and a rerun with real weights into the same file is refused (and the other way round)."""
+    root, backbone = built
+    videos = [str(root / "videos" / name) for name in ("a.mp4", "b.mp4")]
+    builder.main([*videos, "--out", str(tmp_path / "random.h5"), "--random_backbone"])
+    assert "the dataset, and any model trained on it, mean nothing" in capsys.readouterr().err
+    with h5py.File(tmp_path / "random.h5", "r") as h5:
+        assert h5.attrs["backbone"] == "random" and len(h5) == 2
+    with pytest.raises(UserError) as error:
+        builder.main([*videos, "--out", str(tmp_path / "random.h5"), "--backbone_weights", str(backbone)])
+    assert str(error.value) == (f"{tmp_path / 'random.h5'}: its features come from --random_backbone and mean "
+                                f"nothing; use another --out")
+    with pytest.raises(UserError) as error:
+        builder.main([*videos, "--out", str(root / "my.h5"), "--random_backbone"])
+    assert str(error.value) == (f"{root / 'my.h5'}: its features come from the ImageNet backbone, not "
+                                f"--random_backbone; use another --out")
 
 
 def test_command_line_error_is_one_line(built, tmp_path):

@@ -1,5 +1,6 @@
 """inference/summarize_video.py end to end, on a synthetic video with known cuts and on real clips, offline
 (the videos and weights: tests/video_files.py)."""
+import html
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import torchvision
 
 from common.errors import UserError
 from inference import summarize_video
+from inference.video import summarizer
 from inference.video.decode import VideoReader
 from model.layers.summarizer import CA_SUM
 from tests.video_files import (
@@ -333,10 +335,61 @@ def test_budget_of_no_frame(files, tmp_path):
         f"{video}: a summary of 0.01 of 30 frames holds no frame: raise --summary_ratio to at least 0.034")
 
 
+@pytest.mark.slow
+def test_weights_of_the_right_shapes_but_wrong_values_are_warned_about(files, tmp_path, capsys):
+    """torchvision's GoogLeNet as initialised, untrained: features around 1e-12 and one score for every frame. The
+    command says that the file is not torchvision's ImageNet one, that the features and the scores are flat, on the
+    terminal and in summary.json, summary.html and the printout; and still writes the summary."""
+    torch.manual_seed(0)
+    untrained = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=True)
+    torch.save(untrained.state_dict(), tmp_path / "untrained.pth")
+    out = tmp_path / "out"
+    summarize_video.main([str(files["video"]), "--checkpoint", str(files["checkpoint"]), "--backbone_weights",
+                          str(tmp_path / "untrained.pth"), "-o", str(out)])
+    printed, err = capsys.readouterr()
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3
+    assert warnings[0].startswith(f"warning: {tmp_path / 'untrained.pth'}: not torchvision's ImageNet GoogLeNet "
+                                  f"weights googlenet-1378be20.pth (its SHA-256 starts with 1378be20, this file's "
+                                  f"with ")
+    assert warnings[1].startswith(f"warning: {files['video']}: the features of its 60 sampled frames are (nearly) "
+                                  f"the same at every frame")
+    assert warnings[2].startswith(f"warning: {files['video']}: CA-SUM's scores are (nearly) the same at every frame")
+    record = json.loads((out / "summary.json").read_text())
+    assert record["warnings"] == [line[len("warning: "):] for line in warnings[1:]]
+    page = (out / "summary.html").read_text()
+    assert page.count('<p class="warning">Warning: ') == 2
+    assert "  FEATURES ALL ALIKE: this summary means nothing\n  FLAT SCORES: this summary is not a choice\n" in printed
+
+
+@pytest.mark.slow
+def test_random_backbone_runs_offline_and_every_output_says_it_means_nothing(files, tmp_path, capsys, monkeypatch):
+    """--random_backbone needs no weights file; summary.json, summary.html, importance.png and the printout say the
+    summary means nothing, and a rerun with real weights redoes it instead of skipping it."""
+    captions = []
+    plot = summarizer.plot_importance
+    monkeypatch.setattr(summarizer, "plot_importance", lambda *a: captions.append(a[6]) or plot(*a))
+    out = tmp_path / "out"
+    summarize_video.main([str(files["video"]), "--checkpoint", str(files["checkpoint"]), "--random_backbone", "-o",
+                          str(out)])
+    printed, err = capsys.readouterr()
+    meaningless = ("made with a GoogLeNet of random weights (--random_backbone): the features, the scores and the "
+                   "summary mean nothing; they only show that the pipeline runs (docs/video.md, \"Offline\")")
+    assert f"warning: {meaningless}" in err.splitlines()
+    record = json.loads((out / "summary.json").read_text())
+    assert record["backbone"] == "random" and record["warnings"] == [meaningless]
+    assert f'<p class="warning">Warning: {html.escape(meaningless)}</p>' in (out / "summary.html").read_text()
+    assert captions == [["RANDOM BACKBONE: this summary means nothing"]]
+    assert "  RANDOM BACKBONE: this summary means nothing\n" in printed
+    assert len({shot["score"] for shot in record["shots"]}) > 1
+    record = summarize(files, files["video"], out)
+    assert record["backbone"] == str(files["backbone"].resolve()) and record["warnings"] == []
+
+
 def test_backbone_weights_errors(files, tmp_path, monkeypatch):
     missing = tmp_path / "none.pt"
     message = user_error(files, tmp_path, files["video"], "--backbone_weights", missing)
-    assert message == f"{missing}: backbone weights file not found"
+    assert message.startswith(f"{missing}: backbone weights file not found; ") and "--random_backbone" in message
     message = user_error(files, tmp_path, files["video"], "--backbone_weights", files["checkpoint"])
     assert message == f"{files['checkpoint']}: not a torchvision GoogLeNet state_dict (no conv1.conv.weight)"
     state = torch.load(files["backbone"])
@@ -362,7 +415,7 @@ def test_failure_while_writing_leaves_nothing(files, tmp_path, monkeypatch):
         Path(target).write_bytes(b"half a video")
         raise UserError(f"{target}: cannot encode the summary video (disk full)")
 
-    monkeypatch.setattr(summarize_video, "write_summary_video", broken)
+    monkeypatch.setattr(summarizer, "write_summary_video", broken)
     assert "disk full" in user_error(files, tmp_path, files["video"], "--save_h5")
 
 
@@ -384,8 +437,8 @@ def test_batch_survives_a_broken_file_and_a_rerun_skips_the_finished(files, tmp_
     (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
     (folder / "notes.txt").write_text("not a video\n")
     loads = []
-    load_backbone = summarize_video.load_backbone
-    monkeypatch.setattr(summarize_video, "load_backbone", lambda *a: loads.append(a) or load_backbone(*a))
+    load_backbone = summarizer.load_backbone
+    monkeypatch.setattr(summarizer, "load_backbone", lambda *a: loads.append(a) or load_backbone(*a))
     out = tmp_path / "out"
     args = [str(folder), "--checkpoint", str(files["checkpoint"]), "--backbone_weights", str(files["backbone"]),
             "-o", str(out)]
@@ -400,7 +453,7 @@ def test_batch_survives_a_broken_file_and_a_rerun_skips_the_finished(files, tmp_
     for stem, name in (("a", "a.mkv"), ("a-2", "a.mp4"), ("b", "b.mp4")):
         record = json.loads((out / stem / "summary.json").read_text())
         assert record["video"] == str((folder / name).resolve())
-        assert sorted(p.name for p in (out / stem).iterdir()) == sorted(summarize_video.OUTPUTS)
+        assert sorted(p.name for p in (out / stem).iterdir()) == sorted(summarizer.OUTPUTS)
     (out / "b" / "summary.html").unlink()
     done = run_cli(*args)
     assert done.returncode == 2

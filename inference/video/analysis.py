@@ -5,7 +5,6 @@ exactly the features and shots that a summary of them uses. Decoding runs in a t
 ahead of the backbone, which runs in one thread per core (docs/video.md, "Speed and memory"): FFmpeg and PyTorch
 release the GIL, so the decoding of the next frames overlaps the backbone's work on the previous ones.
 """
-import argparse
 import itertools
 import os
 import sys
@@ -21,13 +20,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from common.cli import DEVICES, bounded
 from common.errors import UserError
 from inference.video.ahead import ahead
 from inference.video.decode import CROP, SAMPLES_PER_SECOND, Timeline, VideoReader
 from inference.video.features import embed
 from inference.video.googlenet import FEATURE_SIZE
-from inference.video.segmentation import MAX_SHOT_SECONDS, Shots, segment
+from inference.video.segmentation import Shots, segment
 from inference.video.shots import MIN_SHOT
 
 QUEUED_BATCHES = 3  # decoded batches waiting for the backbone: enough to absorb jitter, a few MB each
@@ -35,23 +33,6 @@ QUEUED_BATCHES = 3  # decoded batches waiting for the backbone: enough to absorb
 # workers run at a lower priority so that the decoder, which feeds them, is never the one waiting for a core.
 # Measured on 2 shared cores, 10 minutes of 720p, in pairs: 49 s against 55 s, 30 s against 36 s.
 BACKBONE_NICE = 5
-
-
-def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `analyse` that both video commands take: shot length, backbone weights, device and its float32
-    precision, batch size."""
-    p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
-                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
-    p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
-                   help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
-                        "default: downloaded once from PyTorch's model zoo into torch's cache, as torchvision does")
-    p.add_argument("--device", choices=DEVICES, default="auto", help="auto uses CUDA when available (default: auto)")
-    p.add_argument("--tf32", action="store_true",
-                   help="on CUDA, let the backbone's convolutions use TensorFloat-32: faster on Ampere and later GPUs, "
-                        "but features about 1e-3 from the CPU's, which can move shots and picks (default: full "
-                        "float32; docs/reproducibility.md)")
-    p.add_argument("--batch_size", type=bounded(int, 1, what="batch_size"), default=None, metavar="N",
-                   help="frames per backbone batch (default: 8 on CPU, 64 on CUDA)")
 
 
 def backbone_batch_size(requested: int | None, device: torch.device) -> int:

@@ -1,7 +1,8 @@
 """summary.html: one self-contained page to look at a summary (docs/video.md, "The page").
 
-It plays summary.mp4 and the source video (both by relative path, so the output folder can move with the video),
-and draws the importance curve over time as inline SVG, with every shot a rectangle carrying `data-shot` (its index
+It shows the summary's warnings first, in red (why it may mean nothing: summary.json's "warnings"), plays
+summary.mp4 and the source video (both by relative path, so the output folder can move with the video), and draws
+the importance curve over time as inline SVG, with every shot a rectangle carrying `data-shot` (its index
 in summary.json) and `data-selected` ("true" or "false"); the selected shots are highlighted. Clicking a shot seeks
 the source video to the shot's start; a playhead follows the source video, and the shot playing in the summary is
 marked. No network, no script or style from elsewhere: the page works from file:// and offline.
@@ -36,6 +37,8 @@ svg { width: 100%; height: auto; margin-top: 1em; user-select: none; }
 .tick { font-size: 11px; fill: #444; }
 #playhead { stroke: #c92a2a; stroke-width: 1.5; pointer-events: none; }
 .legend { color: #555; margin-top: .3em; }
+.warning { background: #fff5f5; border: 2px solid #c92a2a; color: #c92a2a; font-weight: 600; padding: .5em .8em;
+           margin: 0 0 1em; }
 .swatch { display: inline-block; width: 1em; height: .8em; background: #ffd8a8; border: 1px solid #ccc;
           vertical-align: -1px; }
 """
@@ -148,6 +151,7 @@ def summary_page(record: dict, folder: Path, video: Path, summary_name: str = "s
              f'({kept / record["n_frames"]:.1%}, budget {record["summary_ratio"]:g}); '
              f'{record["duration_sec"]:.1f} s at {record["fps"]:g} fps; checkpoint '
              f'{html.escape(Path(record["checkpoint"]).name)}')
+    warnings = "".join(f'<p class="warning">Warning: {html.escape(text)}</p>\n' for text in record["warnings"])
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -157,7 +161,7 @@ def summary_page(record: dict, folder: Path, video: Path, summary_name: str = "s
 </head>
 <body>
 <h1>{name}: CA-SUM summary</h1>
-<p class="facts">{facts}</p>
+{warnings}<p class="facts">{facts}</p>
 <div class="players">
 <figure><figcaption>Summary</figcaption>
 <video id="summary" src="{html.escape(urllib.parse.quote(summary_name))}" controls preload="metadata"></video>

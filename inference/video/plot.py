@@ -8,9 +8,11 @@ from matplotlib.patches import Rectangle
 from inference.video.report import SCORE_AXIS
 
 
-def plot_importance(path, title: str, times, scores, shots: list[dict], duration: float) -> None:
+def plot_importance(path, title: str, times, scores, shots: list[dict], duration: float,
+                    caveats: list[str] = ()) -> None:
     """Draw the scores of the sampled frames at `times` (seconds; each holds until the next) over the shots of a
-    summary.json object (`shots`, the selected ones shaded) into the PNG file `path`.
+    summary.json object (`shots`, the selected ones shaded) into the PNG file `path`; each of `caveats` (why the
+    summary may mean nothing) in large red letters across the plot.
 
     The value axis has margins beyond [0, 1] (SCORE_AXIS) so that a constant curve at 0 or 1 stays visible, and the
     legend sits above the axes, clear of the data."""
@@ -32,5 +34,9 @@ def plot_importance(path, title: str, times, scores, shots: list[dict], duration
                        Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.3)],
               labels=["importance", "selected shots"], loc="lower right", bbox_to_anchor=(1, 1.0), ncol=2,
               fontsize=8, frameon=False, borderaxespad=0.2)
+    if caveats:
+        ax.text(0.5, 0.5, "\n".join(caveats), transform=ax.transAxes, ha="center", va="center", fontsize=15,
+                fontweight="bold", color="#c92a2a", zorder=5,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#c92a2a", "linewidth": 2})
     fig.tight_layout()
     fig.savefig(path, format="png")

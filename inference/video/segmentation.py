@@ -20,8 +20,6 @@ from common.errors import UserError
 from inference.video.decode import SAMPLES_PER_SECOND
 from inference.video.shots import change_points, shot_starts
 
-MAX_SHOT_SECONDS = 10.0  # the default: twice the benchmark's mean shot (docs/video.md, "Shots")
-
 
 @dataclass
 class Shots:
