@@ -351,6 +351,7 @@ def test_a_reader_that_stops_early_is_not_an_error(recipes, h5_path, n_steps, tm
     assert done.stderr == ""
 
 
+@pytest.mark.slow
 def test_a_log_of_scalars_csv_only_is_evaluated_again(experiment, h5_path, tmp_path):
     """A run that has scalars.csv and no training events (the authors' code) gets the evaluation's event file; the
     next evaluation still takes its scalars.csv as it is rather than exporting the evaluation's events."""

@@ -511,6 +511,7 @@ def test_inference_on_mutated_data_files(base, tmp_path):
     campaign.verify(at_least=350)
 
 
+@pytest.mark.slow
 def test_random_json_documents(base, tmp_path):
     """Hypothesis-generated JSON documents as a score file (compute_fscores) and as a splits file (inference)."""
     hypothesis = pytest.importorskip("hypothesis")

@@ -141,6 +141,7 @@ def test_interrupted_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_p
     assert outputs(exp) == new
 
 
+@pytest.mark.slow
 def test_killed_evaluation_leaves_old_or_new_files(inputs, evaluated, tmp_path):
     """SIGKILL of the real command as soon as it has replaced a file, three times; the next run cleans up and
     finishes the job."""

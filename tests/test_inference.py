@@ -87,6 +87,7 @@ def test_released_layout_gives_in_process_f_scores(tmp_path, summe):
     assert [s["f_score"] for s in data["splits"]] == expected and data["f_score"] == np.mean(expected)
 
 
+@pytest.mark.slow
 def test_tvsum_correlations(tmp_path, anno_path):
     annotations = load_tvsum_annotations(anno_path)
     keys = ["video_2", "video_5", "video_7"]
@@ -116,6 +117,7 @@ def test_tvsum_correlations(tmp_path, anno_path):
                                              f"{np.mean(taus):.3f}")
 
 
+@pytest.mark.slow
 def test_own_training_layout_uses_the_selected_checkpoint(tmp_path, summe):
     h5, splits, states = summe
     folder = tmp_path / "exp" / "reg0.6" / "SumMe" / "models"

@@ -260,6 +260,7 @@ def test_streaming_keeps_a_bounded_number_of_videos(data, tmp_path, monkeypatch)
     assert peak[0] <= 2  # the video being trained (and, at most, the next one)
 
 
+@pytest.mark.slow
 def test_selection_side_by_side(data, tmp_path):
     exp = tmp_path / "exp"
     for sigma in (0.5, 0.8):

@@ -116,6 +116,7 @@ def test_best_test_epoch_protocol(golden_run):
     assert f"Avg values (best test epoch) :=> F1: {report['best_epoch_f_score']:.2f}" in out
 
 
+@pytest.mark.slow
 def test_summe_report_format(recipes, golden, tvsum_h5, tmp_path, capsys):
     """The same tree under the SumMe name: same choices and F1, F1 average with .2f, no rule, and in the authors'
     part no correlations; SumMe's rho and tau (against the mean user summary) come in the table after it."""

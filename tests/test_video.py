@@ -147,6 +147,7 @@ def test_importance_curve_stays_visible_at_the_limits(tmp_path, value):
     assert len(rows) and columns.max() - columns.min() > 0.7 * rgb.shape[1]
 
 
+@pytest.mark.slow
 def test_saved_h5_has_the_dataset_layout_and_trains(synthetic, files, tmp_path):
     out, record = synthetic
     with h5py.File(out / "dataset.h5", "r") as h5:
@@ -184,6 +185,7 @@ def test_score_frames_equals_forward():
         assert torch.allclose(model.score_frames(x, dense_limit=dense_limit), expected, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_default_budget_and_no_timestamps(files, tmp_path):
     """A raw H.264 stream has no timestamps: frames are numbered as decoded and summary.mp4 decodes from the start."""
     video = write_video(tmp_path / "scenes.h264", CUTS[-1], audio=False, fmt="h264")
@@ -232,6 +234,7 @@ def test_cuda_device_without_cuda(files, tmp_path):
     assert message == "--device cuda: no CUDA device is available (use --device cpu or auto)"
 
 
+@pytest.mark.slow
 def test_real_clip_with_audio(files, tmp_path):
     """Big Buck Bunny (5.3 s, 25 fps, 720p, AAC): one continuous shot, so the whole clip at --summary_ratio 1."""
     video = real_clip("bigbuckbunny.mp4")
@@ -285,6 +288,7 @@ def test_video_shorter_than_one_shot(files, tmp_path):
                                                   f"is at least 1 s)")
 
 
+@pytest.mark.slow
 def test_long_shots_are_cut_at_sampled_frames(files, tmp_path, capsys):
     """--max_shot_seconds 2: each scene (one KTS shot, 8 to 12 sampled frames) is cut into the fewest equal parts of
     at most 4 sampled frames, at sampled frames; the summary stays within the budget."""
