@@ -89,7 +89,7 @@ def test_the_paths_are_checked_before_pytorch_loads(files):
 
 
 def test_the_video_commands_check_their_files_before_pytorch_loads(tmp_path):
-    pytest.importorskip("av", reason="the video path needs requirements-video.txt")
+    pytest.importorskip("av", reason="av is not installed (the video path: requirements-video.txt)")
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"not read")
     err, imported = checked_before_pytorch("inference/summarize_video.py", video, "--checkpoint", tmp_path / "no.pt")

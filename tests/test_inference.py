@@ -178,7 +178,7 @@ def test_load_model_maps_cuda_checkpoints_to_the_cpu(tmp_path):
 
 
 def test_a_backbone_or_foreign_state_dict_as_checkpoint_is_one_short_line(tmp_path):
-    torchvision = pytest.importorskip("torchvision", reason="torchvision (requirements-video.txt) builds the GoogLeNet")
+    torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed (requirements-video.txt)")
     backbone = tmp_path / "googlenet.pth"
     torch.save(torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), backbone)
     with pytest.raises(UserError, match="this is a GoogLeNet state_dict \\(the feature backbone\\), not a CA-SUM "

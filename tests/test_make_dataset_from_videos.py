@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
-    pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
+    pytest.importorskip(_module, reason=f"{_module} is not installed (the video path: requirements-video.txt)")
 
 from common.errors import UserError
 from common.splits import load_splits

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("ruptures", reason="the video path needs requirements-video.txt")
+pytest.importorskip("ruptures", reason="ruptures is not installed (the video path: requirements-video.txt)")
 
 from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames
 

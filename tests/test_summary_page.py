@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.slow  # a browser
 
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
-    pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
+    pytest.importorskip(_module, reason=f"{_module} is not installed (the video path: requirements-video.txt)")
 
 from inference import summarize_video
 from tests.cdp import Browser, find_chromium

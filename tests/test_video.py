@@ -14,7 +14,7 @@ import pytest
 import torch
 
 for _module in ("av", "torchvision", "ruptures", "matplotlib"):
-    pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
+    pytest.importorskip(_module, reason=f"{_module} is not installed (the video path: requirements-video.txt)")
 import av
 import torchvision
 
