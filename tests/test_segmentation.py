@@ -1,8 +1,5 @@
 """inference/video/segmentation.py: long KTS shots cut into the fewest equal parts, then to fit the budget."""
 import numpy as np
-import pytest
-
-pytest.importorskip("ruptures", reason="the video path needs requirements-video.txt")
 
 from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames
 

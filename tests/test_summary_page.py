@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-for _module in ("av", "torchvision", "ruptures", "matplotlib"):
+for _module in ("av", "torchvision", "matplotlib"):
     pytest.importorskip(_module, reason="the video path needs requirements-video.txt")
 
 from inference import summarize_video
