@@ -136,10 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     if len(keys) >= 2:
         fileio.write_json(splits_out, make_splits(keys, args.splits, seed=args.seed), indent=2)
         print(f"wrote {args.out} ({len(keys)} videos) and {splits_out} ({args.splits} splits, 80/20)")
+    elif keys:
+        print(f"wrote {args.out} (1 video); no {splits_out}: splits need at least 2 videos (run again with more)")
     if failure is not None:
         raise failure
-    if len(keys) < 2:
-        raise UserError(f"{args.out}: {len(keys)} video: splits need at least 2 videos (no {splits_out} written)")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,17 @@ def test_rerun_adds_only_new_videos_and_survives_a_broken_one(built, tmp_path, c
     assert sorted(splits[0]["train_keys"] + splits[0]["test_keys"]) == ["video_1", "video_2", "video_3", "video_4"]
 
 
+def test_one_video_makes_a_dataset_without_splits(built, tmp_path, capsys):
+    root, backbone = built
+    builder.main([str(root / "videos" / "a.mp4"), "--out", str(tmp_path / "one.h5"), "--backbone_weights",
+                  str(backbone)])
+    with h5py.File(tmp_path / "one.h5", "r") as file:
+        assert sorted(file) == ["video_1"]
+    assert not (tmp_path / "one_splits.json").exists()
+    assert (f"wrote {tmp_path / 'one.h5'} (1 video); no {tmp_path / 'one_splits.json'}: splits need at least 2 "
+            f"videos (run again with more)\n") in capsys.readouterr().out
+
+
 def test_a_failure_while_writing_leaves_the_file_as_it_was(built, tmp_path, monkeypatch):
     root, backbone = built
     h5 = tmp_path / "my.h5"
