@@ -40,7 +40,8 @@ MIN_SAMPLES = 2  # sampled frames (one second): the shortest video the commands 
 def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `analyse` that both video commands take: shot length, backbone weights, device, batch size."""
     p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
-                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
+                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g}; "
+                                     "inf: KTS's shots as they are)")
     p.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                    help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "
                         "default: downloaded once from PyTorch's model zoo into torch's cache, as torchvision does")

@@ -94,7 +94,7 @@ def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_sec
         features: [n_samples, d] features of the sampled frames.
         picks: [n_samples] their frame numbers.
         n_frames: the video's frame count.
-        max_shot_seconds: the longest shot kept whole (at two sampled frames per second).
+        max_shot_seconds: the longest shot kept whole (at two sampled frames per second); inf for no limit.
         ratio: the summary's share of the frames (the knapsack's budget).
         video: named in the error when the budget holds no frame at all.
     Returns:
@@ -104,8 +104,8 @@ def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_sec
     if capacity < 1:
         raise UserError(f"{video}: a summary of {ratio:g} of {n_frames} frames holds no frame: raise --summary_ratio "
                         f"to at least {math.ceil(1 / n_frames * 1000) / 1000:g}")
-    max_samples = max(1, int(max_shot_seconds * SAMPLES_PER_SECOND))
-    starts, origin = cut_long_shots(kts(features), len(features), max_samples)
+    max_samples = max(1, int(max_shot_seconds * SAMPLES_PER_SECOND)) if math.isfinite(max_shot_seconds) else None
+    starts, origin = cut_long_shots(kts(features), len(features), max_samples or len(features))
     cps, _ = change_points(starts, picks, n_frames)
     origin = np.array(origin)
     counts = np.bincount(origin)
