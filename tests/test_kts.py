@@ -96,13 +96,6 @@ def test_unit_rows_as_the_field_normalises():
     assert unit_rows(x.astype(np.float16)).dtype == np.float32
 
 
-def kts_cost(programme: Programme, starts: list[int]) -> float:
-    """KTS's cost of a segmentation, with the programme's scatters."""
-    edges = [0, *starts, programme.n]
-    total = sum(float(programme.scatters.row(b - 1, a, a + 1)[0]) for a, b in zip(edges[:-1], edges[1:]))
-    return total / programme.n + float(penalties(programme.n)[len(starts)])
-
-
 @pytest.mark.slow
 def test_windows_stay_close_to_the_exact_answer():
     """2,400 sampled frames in windows of 600: nearly the same change points, at nearly the same KTS cost."""
@@ -112,7 +105,7 @@ def test_windows_stay_close_to_the_exact_answer():
     exact = programme.starts(programme.chosen)
     windows = kts_in_windows(rows, width=600)
     assert len(set(exact) ^ set(windows)) <= 0.05 * len(exact)
-    assert kts_cost(programme, windows) <= kts_cost(programme, exact) * 1.001
+    assert programme.cost(windows) <= programme.cost(exact) * 1.001
 
 
 def test_kts_beyond_the_exact_length_runs_in_windows():

@@ -26,7 +26,7 @@ import numpy as np
 from inference.video.kts_scatters import Scatters
 
 LAMBDA_RATIO = 0.9  # between the lambdas of successive bounds
-MAX_LAMBDAS = 24  # bounds added at once
+MAX_LAMBDAS = 12  # bounds added at once
 
 
 def penalties(n: int) -> np.ndarray:
@@ -45,44 +45,39 @@ def block_size(n: int) -> int:
 
 
 class CostBounds:
-    """Lower bounds of KTS's cost for every number of change points, from optimal partitions (module docstring)."""
+    """Lower bounds of KTS's cost for every number of change points (module docstring), from optimal partitions: with
+    lambda = 0 (exact), and with lambdas tangent beyond an anchor m: KTS's marginal penalty at m, where the slope of
+    the sums of scatters meets it at the optimum, then down by LAMBDA_RATIO (MAX_LAMBDAS of them)."""
 
     def __init__(self, scatters: Scatters, pen: np.ndarray):
         self.scatters, self.pen, self.n = scatters, pen, scatters.n
-        self.anchor = -1  # the m whose marginal penalty the lambdas last started from
-        # I[m, n] is a sum of scatters added in the same order as the partition's (plus 0.0, which changes no
-        # value), so the partition bounds it exactly
-        self.combined = scatters.partition(np.zeros(1))[0] / float(self.n) + pen
+        self.anchor = -1  # the m the lambdas were last tangent beyond
+        self.combined = np.full(self.n, -np.inf)
         self.later = self.suffix_min()
 
     def suffix_min(self) -> np.ndarray:
         """later[m]: the least bound of m or more change points (+inf past the last)."""
         return np.append(np.minimum.accumulate(self.combined[::-1])[::-1], np.inf)
 
-    def add(self, steps: np.ndarray) -> None:
-        """Bounds with lambda in `steps`: I[m] >= G(lambda) - lambda (m + 1) - margin, the margin covering the
-        rounding of both sums (at most 2n additions each, of terms of total size at most n max|J| + lambda n)."""
-        n = self.n
-        totals = self.scatters.partition(steps)
+    def tighten(self, anchor: int) -> None:
+        """Add the bounds tangent beyond `anchor` (and, the first time, lambda = 0), all in one pass.
+
+        With lambda = 0, I[m, n] is a sum of scatters added in the same order as the partition's (plus 0.0, which
+        changes no value), so the partition bounds it exactly. Otherwise I[m] >= G(lambda) - lambda (m + 1) -
+        margin, the margin covering the rounding of both sums (at most 2n additions each, of terms of total size at
+        most n max|J| + lambda n).
+        """
+        n, pen = self.n, self.pen
+        steps = n * (pen[anchor + 1] - pen[anchor]) * LAMBDA_RATIO ** np.arange(MAX_LAMBDAS)
+        if self.anchor < 0:
+            steps = np.r_[0.0, steps]
+        self.anchor = anchor
         scale = n * self.scatters.largest()
         m = np.arange(n)
-        for step, total in zip(steps, totals):
-            margin = 8 * (2 * n + 4) * np.finfo(float).eps * (scale + step * n + abs(total)) + 1e-12 * n
-            self.combined = np.maximum(self.combined, (total - step * (m + 1) - margin) / float(n) + self.pen)
+        for step, total in zip(steps, self.scatters.partition(steps)):
+            margin = 8 * (2 * n + 4) * np.finfo(float).eps * (scale + step * n + abs(total)) + 1e-12 * n if step else 0
+            self.combined = np.maximum(self.combined, (total - step * (m + 1) - margin) / float(n) + pen)
         self.later = self.suffix_min()
-
-    def tighten(self, chosen: int, best: float) -> None:
-        """Add bounds tangent beyond `chosen`: lambdas from KTS's marginal penalty at `chosen` (where the slope of the
-        sums of scatters meets it) down by LAMBDA_RATIO, at most MAX_LAMBDAS, to the marginal penalty where the
-        bounds already hold."""
-        self.anchor = chosen
-        n, pen = self.n, self.pen
-        plain = np.flatnonzero(self.later[:n] >= best)
-        last = min(n - 1, plain[0]) if len(plain) else n - 1
-        if last > chosen + 1:
-            first, floor = n * (pen[chosen + 1] - pen[chosen]), n * (pen[last] - pen[last - 1])
-            steps = first * LAMBDA_RATIO ** np.arange(MAX_LAMBDAS)
-            self.add(steps[steps > floor])
 
 
 class Programme:
@@ -118,18 +113,27 @@ class Programme:
             self.chosen = m
 
     def run(self) -> None:
-        """The layers until no later one can cost less than the best (module docstring)."""
+        """The layers until no later one can cost less than the best (module docstring); the bounds are made once the
+        layers have passed the best so far, again whenever a later one improves on it."""
         bounds = CostBounds(self.scatters, self.pen)
-        while len(self.layers) < self.n and bounds.later[len(self.layers)] < self.costs[self.chosen]:
-            if self.chosen < len(self.layers) - 1 and bounds.anchor != self.chosen:
-                bounds.tighten(self.chosen, self.costs[self.chosen])  # past the best: bounds tangent beyond it
-            else:
-                self.next_layer()
+        while len(self.layers) < self.n:
+            if self.chosen < len(self.layers) - 1:
+                if bounds.anchor != self.chosen:
+                    bounds.tighten(self.chosen)
+                if bounds.later[len(self.layers)] >= self.costs[self.chosen]:
+                    break
+            self.next_layer()
 
     def extend(self, m: int) -> None:
         """The layers up to m change points (at most n - 1), whether they can cost less or not."""
         while len(self.layers) <= min(m, self.n - 1):
             self.next_layer()
+
+    def cost(self, starts: list[int]) -> float:
+        """KTS's cost of any segmentation (its starts), with these scatters: to compare another's with the optimum."""
+        edges = [0, *starts, self.n]
+        total = sum(float(self.scatters.row(b - 1, a, a + 1)[0]) for a, b in zip(edges[:-1], edges[1:]))
+        return total / self.n + float(self.pen[len(starts)])
 
     def starts(self, m: int) -> list[int]:
         """The segmentation of I[m, n], backtracked as cpd_nonlin does: at each step the first start of least
