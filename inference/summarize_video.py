@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     check_backbone_weights(args)
     batch = len(videos) > 1 or any(path.is_dir() for path in args.inputs)
     folders = dict(zip(videos, output_folders(videos, args.out_dir, batch)))
-    # PyTorch, FFmpeg and ruptures take seconds to import, more on a busy machine: the files are checked first
+    # PyTorch and FFmpeg take seconds to import, more on a busy machine: the files are checked first
     from inference.video.batch import run_batch
     from inference.video.summarizer import Summarizer
     from model.device import numerics

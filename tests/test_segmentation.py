@@ -1,10 +1,7 @@
 """inference/video/segmentation.py: long KTS shots cut into the fewest equal parts, then to fit the budget."""
 import numpy as np
-import pytest
 
-pytest.importorskip("ruptures", reason="ruptures is not installed (the video path: requirements-video.txt)")
-
-from inference.video.segmentation import Shots, cut_long_shots, fit_budget, split_frames
+from inference.video.segmentation import Shots, cut_long_shots, fit_budget, segment, split_frames
 
 
 def test_long_shots_are_cut_into_the_fewest_equal_parts():
@@ -28,3 +25,12 @@ def test_fit_budget_cuts_only_when_no_shot_fits():
     assert fitted.change_points.tolist() == [[0, 19], [20, 39], [40, 59], [60, 74], [75, 89]]
     assert fitted.kts_shot.tolist() == [0, 0, 0, 1, 1] and fitted.cut.all() and fitted.budget_cut
     assert fitted.n_cut == 2
+
+
+def test_no_limit_keeps_the_kts_shots():
+    """A static video of 60 sampled frames is one KTS shot: kept whole with --max_shot_seconds inf, cut into 3 parts
+    with 10 s."""
+    features = np.ones((60, 16), dtype=np.float32)
+    picks = np.arange(60) * 15
+    assert segment(features, picks, 900, float("inf"), 1.0, "v").change_points.tolist() == [[0, 899]]
+    assert len(segment(features, picks, 900, 10.0, 1.0, "v").change_points) == 3

@@ -7,7 +7,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # a browser
 
-for _module in ("av", "torchvision", "ruptures", "matplotlib"):
+for _module in ("av", "torchvision", "matplotlib"):
     pytest.importorskip(_module, reason=f"{_module} is not installed (the video path: requirements-video.txt)")
 
 from inference import summarize_video

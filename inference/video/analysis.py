@@ -26,13 +26,13 @@ from inference.video.decode import CROP, SAMPLES_PER_SECOND, Timeline, VideoRead
 from inference.video.features import embed
 from inference.video.googlenet import FEATURE_SIZE
 from inference.video.segmentation import Shots, segment
-from inference.video.shots import MIN_SHOT
 
 QUEUED_BATCHES = 3  # decoded batches waiting for the backbone: enough to absorb jitter, a few MB each
 # On CPU the decoding thread (one FFmpeg thread) and the backbone workers (one per core) share the cores; the
 # workers run at a lower priority so that the decoder, which feeds them, is never the one waiting for a core.
 # Measured on 2 shared cores, 10 minutes of 720p, in pairs: 49 s against 55 s, 30 s against 36 s.
 BACKBONE_NICE = 5
+MIN_SAMPLES = 2  # sampled frames (one second): the shortest video the commands take
 
 
 def backbone_batch_size(requested: int | None, device: torch.device) -> int:
@@ -169,15 +169,15 @@ def analyse(video: Path, backbone: torch.nn.Module, device: torch.device, batch_
         max_shot_seconds: the longest shot kept whole (segmentation.py).
         ratio: the summary's share of the frames: shots are cut further if none would fit it.
     Returns:
-        The Analysis; a video shorter than one shot (one second) is a UserError.
+        The Analysis; a video shorter than one second (MIN_SAMPLES sampled frames) is a UserError.
     """
     reader = VideoReader(video, threads=1 if device.type == "cpu" else 0)
     seconds: dict[str, float] = {}
     features = extract_features(reader, backbone, device, batch_size, seconds)
     timeline = reader.timeline
-    if len(features) < MIN_SHOT:
-        raise UserError(f"{video}: video shorter than one shot ({timeline.n_frames} frames, {timeline.duration:.2f} s; "
-                        f"a shot is at least {MIN_SHOT / SAMPLES_PER_SECOND:g} s)")
+    if len(features) < MIN_SAMPLES:
+        raise UserError(f"{video}: video shorter than {MIN_SAMPLES / SAMPLES_PER_SECOND:g} s ({timeline.n_frames} "
+                        f"frames, {timeline.duration:.2f} s; {MIN_SAMPLES} sampled frames are needed)")
     start = time.perf_counter()
     shots = segment(features, timeline.picks, timeline.n_frames, max_shot_seconds, ratio, video)
     seconds["shots"] = time.perf_counter() - start

@@ -1,5 +1,5 @@
 """The options both video commands take (inference/summarize_video.py, data/make_dataset_from_videos.py), and the
-check of the files they name, without importing PyTorch, FFmpeg or ruptures: the commands refuse a missing file
+check of the files they name, without importing PyTorch or FFmpeg: the commands refuse a missing file
 before those load, which takes seconds (more on a busy machine)."""
 import argparse
 from pathlib import Path
@@ -15,7 +15,8 @@ def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
     """The options of the analysis (inference/video/analysis.py): shot length, backbone, device and its float32
     precision, batch size."""
     p.add_argument("--max_shot_seconds", type=bounded(float, 1, what="max_shot_seconds"), default=MAX_SHOT_SECONDS,
-                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g})")
+                   metavar="S", help=f"shots longer than this are cut into equal parts (default: {MAX_SHOT_SECONDS:g}; "
+                                     "inf: KTS's shots as they are)")
     backbone = p.add_mutually_exclusive_group()
     backbone.add_argument("--backbone_weights", type=Path, default=None, metavar="PATH",
                           help="local state_dict of torchvision's ImageNet GoogLeNet (googlenet-1378be20.pth); "

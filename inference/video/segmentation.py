@@ -18,7 +18,7 @@ import numpy as np
 
 from common.errors import UserError
 from inference.video.decode import SAMPLES_PER_SECOND
-from inference.video.shots import change_points, shot_starts
+from inference.video.shots import change_points, kts
 
 
 @dataclass
@@ -74,10 +74,10 @@ def fit_budget(shots: Shots, capacity: int) -> Shots:
     if shots.n_frame_per_seg.min() <= capacity:
         return shots
     starts, kts_shot, cut = [], [], []
-    for (first, last), kts, was_cut in zip(shots.change_points.tolist(), shots.kts_shot, shots.cut):
+    for (first, last), origin, was_cut in zip(shots.change_points.tolist(), shots.kts_shot, shots.cut):
         parts = split_frames(first, last, capacity) if last - first + 1 > capacity else [first]
         starts.extend(parts)
-        kts_shot.extend([kts] * len(parts))
+        kts_shot.extend([origin] * len(parts))
         cut.extend([was_cut or len(parts) > 1] * len(parts))
     n_frames = int(shots.change_points[-1, 1]) + 1
     bounds = np.array([*starts, n_frames], dtype=np.int64)
@@ -92,7 +92,7 @@ def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_sec
         features: [n_samples, d] features of the sampled frames.
         picks: [n_samples] their frame numbers.
         n_frames: the video's frame count.
-        max_shot_seconds: the longest shot kept whole (at two sampled frames per second).
+        max_shot_seconds: the longest shot kept whole (at two sampled frames per second); inf for no limit.
         ratio: the summary's share of the frames (the knapsack's budget).
         video: named in the error when the budget holds no frame at all.
     Returns:
@@ -102,8 +102,8 @@ def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_sec
     if capacity < 1:
         raise UserError(f"{video}: a summary of {ratio:g} of {n_frames} frames holds no frame: raise --summary_ratio "
                         f"to at least {math.ceil(1 / n_frames * 1000) / 1000:g}")
-    max_samples = max(1, int(max_shot_seconds * SAMPLES_PER_SECOND))
-    starts, origin = cut_long_shots(shot_starts(features), len(features), max_samples)
+    max_samples = max(1, int(max_shot_seconds * SAMPLES_PER_SECOND)) if math.isfinite(max_shot_seconds) else None
+    starts, origin = cut_long_shots(kts(features), len(features), max_samples or len(features))
     cps, _ = change_points(starts, picks, n_frames)
     origin = np.array(origin)
     counts = np.bincount(origin)
