@@ -20,6 +20,7 @@ from tests.kts_cases import CASES, features, shots
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "kts_cpd_auto.json").read_text())["change_points"]
 LONG = {"shots_2000", "shots_3000"}  # about 3 s or more on 2 cores
 CASE_PARAMS = [pytest.param(name, marks=pytest.mark.slow) if name in LONG else name for name in CASES]
+pytestmark = pytest.mark.numeric  # CI runs these under the AVX2 kernels of numpy and OpenBLAS too
 
 
 @pytest.mark.parametrize("name", CASE_PARAMS)
