@@ -137,7 +137,10 @@ def check_torchrun(work: Path, device: str) -> bool:
 
 
 def check_video(work: Path, device: str) -> bool:
-    from benchmarks.bench_summarize_video import random_weights, write_minute
+    try:
+        from benchmarks.bench_summarize_video import random_weights, write_minute
+    except ImportError as e:
+        return report("your own video", True, f"skipped: {e.name} is not installed (requirements-video.txt)")
     clip = work / "minute.mp4"
     write_minute(clip)
     backbone, checkpoint = random_weights(work)
