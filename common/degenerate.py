@@ -3,10 +3,16 @@
 GoogLeNet weights of the right shapes but wrong values give pool5 features around 1e-13 that CA-SUM maps to one
 score for every frame; the knapsack then keeps the first shots that fit, and the page and the plot show a flat
 line. A still video can give such features too, so the commands warn (common.errors.warn) instead of failing.
+A dataset h5 built from such features, or with `make_dataset_from_videos.py --random_backbone`, is warned about
+where it is trained on and evaluated.
 """
+from pathlib import Path
+
+import h5py
 import numpy as np
 
 RELATIVE_SPREAD = 1e-4  # of the values' largest magnitude (at least 1): below it, differences are rounding noise
+RANDOM_BACKBONE = "random"  # a dataset file's `backbone` attribute when its features come from --random_backbone
 
 
 def spread(values: np.ndarray) -> float:
@@ -44,3 +50,26 @@ def score_warning(scores: np.ndarray, where: object) -> str | None:
     """The warning for CA-SUM's scores [n_frames] of the video `where`, or None when they vary."""
     return warning(scores, f"{where}: CA-SUM's scores are",
                    "the summary is the first shots that fit, not a choice; check the checkpoint and the features")
+
+
+def random_dataset_warning(path: Path) -> str | None:
+    """The warning for a dataset file made with make_dataset_from_videos.py --random_backbone (its `backbone`
+    attribute), else None; a file that cannot be read is left to the reader's own error."""
+    try:
+        with h5py.File(path, "r") as h5:
+            if h5.attrs.get("backbone") != RANDOM_BACKBONE:
+                return None
+    except OSError:
+        return None
+    return (f"{path}: its features come from a GoogLeNet of random weights (make_dataset_from_videos.py "
+            f"--random_backbone): what is trained or evaluated on it means nothing")
+
+
+def flat_dataset_warning(features: list[np.ndarray], path: Path) -> str | None:
+    """The warning for a dataset file some of whose videos' features [n_steps, d] are near_constant, else None."""
+    flat = sum(near_constant(np.asarray(x)) for x in features)
+    if not flat:
+        return None
+    return (f"{path}: the features of {flat} of these {len(features)} videos are (nearly) the same at every frame: "
+            f"backbone weights that are not torchvision's ImageNet GoogLeNet, or still videos; training on them learns "
+            f"nothing")

@@ -30,15 +30,16 @@ import h5py
 from common import fileio
 from common.cli import bounded
 from common.datasets import SUMMARY_RATIO  # the evaluation's budget: shots are cut so that one fits it
+from common.degenerate import RANDOM_BACKBONE, feature_warning
 from common.errors import UserError, run_cli, warn
 from common.h5data import open_h5
+from common.numbers import plural
 from data.make_dataset import make_splits
 from inference.video.annotations import Annotations
 from inference.video.inputs import find_videos
 from inference.video.options import add_analysis_arguments, check_backbone_weights
 
 INTERRUPTED = "interrupted: run the same command again to continue (videos already in the file are skipped)"
-RANDOM = "random"  # the file's `backbone` attribute when its features come from --random_backbone
 RANDOM_WARNING = ("--random_backbone: the features come from a GoogLeNet of random weights, so the dataset, and any "
                   "model trained on it, mean nothing; for trying the pipeline offline only (docs/video.md, "
                   "\"Offline\")")
@@ -67,9 +68,9 @@ def existing_videos(path: Path, random_backbone: bool) -> dict[str, str]:
     if not path.exists():
         return {}
     with open_h5(path) as h5:
-        if h5.attrs.get("backbone") == RANDOM and not random_backbone:
+        if h5.attrs.get("backbone") == RANDOM_BACKBONE and not random_backbone:
             raise UserError(f"{path}: its features come from --random_backbone and mean nothing; use another --out")
-        if h5.attrs.get("backbone") != RANDOM and random_backbone and len(h5):
+        if h5.attrs.get("backbone") != RANDOM_BACKBONE and random_backbone and len(h5):
             raise UserError(f"{path}: its features come from the ImageNet backbone, not --random_backbone; use "
                             f"another --out")
         names = {}
@@ -97,7 +98,7 @@ def add_video(path: Path, video_name: str, fill, random_backbone: bool = False) 
             shutil.copyfile(path, tmp)
         with h5py.File(tmp, "a") as h5:
             if random_backbone:
-                h5.attrs["backbone"] = RANDOM
+                h5.attrs["backbone"] = RANDOM_BACKBONE
             key = next_key(list(h5.keys()))
             fill(h5.create_group(key))
     return key
@@ -123,25 +124,25 @@ def main(argv: list[str] | None = None) -> None:
         annotations.check_rows(videos)
     done = existing_videos(args.out, args.random_backbone)
     # PyTorch and FFmpeg take seconds to import, more on a busy machine: the files are checked first
-    from common.degenerate import feature_warning
     from inference.video.analysis import analyse, backbone_batch_size
     from inference.video.batch import run_batch
     from inference.video.dataset import write_group
     from inference.video.decode import VideoReader
-    from inference.video.features import load_backbone
+    from inference.video.features import load_backbone, weights_warning
     from model.device import numerics, resolve_device
 
     device = resolve_device(args.device)
     todo = any(v.name not in done for v in videos)
-    if args.random_backbone:
-        warn(RANDOM_WARNING)
+    backbone_warning = RANDOM_WARNING if args.random_backbone else weights_warning(args.backbone_weights)
+    if backbone_warning:
+        warn(backbone_warning)
     backbone = load_backbone(args.backbone_weights, device, args.random_backbone) if todo else None
     batch_size = backbone_batch_size(args.batch_size, device)
 
     def work(video: Path) -> list[str]:
         if video.name in done:
             return [f"{video}: already in {args.out} as {done[video.name]}, skipped"]
-        if annotations is not None and annotations.key_of(video) is None:
+        if annotations is not None and not annotations.rows_of(video):
             VideoReader(video)  # a video that cannot be read is reported as such, not as one without annotations
             raise UserError(f"{annotations.path}: no rows for video {video.name} (every video needs its annotations)")
         analysis = analyse(video, backbone, device, batch_size, args.max_shot_seconds, SUMMARY_RATIO)
@@ -154,11 +155,10 @@ def main(argv: list[str] | None = None) -> None:
         key = add_video(args.out, video.name, lambda group: write_group(group, video.name, analysis, users),
                         args.random_backbone)
         done[video.name] = key
-        n_cut = analysis.shots.n_cut
-        cut = f", {n_cut} long shot{'s' * (n_cut > 1)} cut" if n_cut else ""
-        annotated = f", {len(users)} annotators" if users is not None else ""
+        annotated = f", {plural(len(users), 'annotator')}" if users is not None else ""
+        cut = analysis.shots.cut_text(args.max_shot_seconds)
         return [f"{video}: {key}, {len(analysis.features)} sampled frames, {len(analysis.shots.change_points)} "
-                f"shots{cut}{annotated}"]
+                f"shots{annotated}"] + ([f"  {cut}"] if cut else [])
 
     failure = None
     try:
@@ -172,8 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {args.out} ({len(keys)} videos) and {splits_out} ({args.splits} splits, 80/20)")
     elif keys:
         print(f"wrote {args.out} (1 video); no {splits_out}: splits need at least 2 videos (run again with more)")
-    if args.random_backbone:
-        warn(RANDOM_WARNING)
+    if backbone_warning:
+        warn(backbone_warning)  # again after the videos' lines
     if failure is not None:
         raise failure
 

@@ -18,6 +18,7 @@ import argparse
 
 from common.cli import description
 from common.datasets import DATASET_NAMES, EVAL_METHODS
+from common.degenerate import random_dataset_warning
 from common.errors import run_cli, warn
 from common.paths import default_dataset_file
 from evaluation.eval_data import EvalDataset
@@ -42,7 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     warning = protocol_warning(args.dataset, args.eval_method)
     if warning:
         warn(warning)
-    with EvalDataset(args.dataset_file or default_dataset_file(args.dataset)) as data:
+    dataset_file = args.dataset_file or default_dataset_file(args.dataset)
+    with EvalDataset(dataset_file) as data:
+        warning = random_dataset_warning(dataset_file)
+        if warning:
+            warn(warning)
         results = compute_fscores(args.path, args.dataset, args.eval_method, data)
     for epoch, value in results:
         print(f"[epoch {epoch}] f_score: {value}")

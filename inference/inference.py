@@ -23,7 +23,7 @@ import numpy as np
 from common import fileio
 from common.cli import DEVICES, bounded, description, str2bool
 from common.datasets import DATASET_NAMES, DATASETS
-from common.degenerate import near_constant
+from common.degenerate import near_constant, random_dataset_warning
 from common.errors import UserError, run_cli, warn
 from common.hints import missing_models_hint
 from common.numbers import fixed
@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     with_corr = args.corr_coef and DATASETS[args.dataset].annotations
     annotations, anno = load_annotations(args.anno) if with_corr else (None, None)
     data = EvalDataset(dataset_file)
+    warning = random_dataset_warning(dataset_file)
+    if warning:
+        warn(warning)
     checkpoints = checkpoint_files(args.model_dir, args.dataset, len(splits), args.split_index)
     # PyTorch takes seconds to import, more on a busy machine: the files above are checked before it loads
     from model.checkpoints import load_model

@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.errors import UserError, run_cli
+from common.degenerate import flat_dataset_warning, random_dataset_warning
+from common.errors import UserError, run_cli, warn
 from model.configs import get_config
 
 INTERRUPTED = "interrupted: run the same command with --resume to continue from the last saved epoch"
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if state == "interrupted" and not (config.resume or config.overwrite):
             raise UserError(f"{config.run_label}: an unfinished run is there; continue it with --resume or start "
                             f"over with --overwrite")
+        warnings = [random_dataset_warning(config.dataset_file)]
         with numerics(config.device, config.tf32):
             if config.dataset.mrhisum or distributed.under_torchrun():
                 solver = StreamSolver(config, group)  # its reader processes start now, before CUDA and the group
@@ -50,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                                        config.splits_file)
                 test_data = VideoData(config.dataset_file, config.split["test_keys"], config.input_size,
                                       config.splits_file)
+                warnings.append(flat_dataset_warning(train_data.features + test_data.features, config.dataset_file))
                 solver = Solver(config, train_data, test_data)
+            for message in filter(None, warnings if group.main else ()):
+                warn(message)
             distributed.connect(config.device)
             if group.main:
                 processes = f" on {group.world} processes" if group.world > 1 else ""

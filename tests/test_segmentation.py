@@ -1,5 +1,8 @@
 """inference/video/segmentation.py: long KTS shots cut into the fewest equal parts, then to fit the budget."""
 import numpy as np
+import pytest
+
+pytest.importorskip("av", reason="av is not installed (the video path: requirements-video.txt)")
 
 from inference.video.segmentation import Shots, cut_long_shots, fit_budget, segment, split_frames
 
@@ -34,3 +37,17 @@ def test_no_limit_keeps_the_kts_shots():
     picks = np.arange(60) * 15
     assert segment(features, picks, 900, float("inf"), 1.0, "v").change_points.tolist() == [[0, 899]]
     assert len(segment(features, picks, 900, 10.0, 1.0, "v").change_points) == 3
+
+
+def test_the_printout_says_which_cut_was_made():
+    """Only the cut that happened is named: a 1-second clip is never cut for being longer than 10 s."""
+    features = np.ones((60, 16), dtype=np.float32)
+    picks = np.arange(60) * 15
+    assert segment(features, picks, 900, float("inf"), 1.0, "v").cut_text(float("inf")) == ""
+    assert segment(features, picks, 900, 10.0, 1.0, "v").cut_text(10.0) == \
+        "cut 1 KTS shot longer than 10 s: 1 KTS shot became 3 shots"
+    assert segment(features[:2], picks[:2], 30, 10.0, 0.15, "v").cut_text(10.0) == \
+        "cut shots longer than the summary's budget (4 frames): 1 KTS shot became 8 shots"
+    assert segment(features, picks, 900, 10.0, 0.05, "v").cut_text(10.0) == \
+        "cut 1 KTS shot longer than 10 s and shots longer than the summary's budget (45 frames): 1 KTS shot " \
+        "became 21 shots"

@@ -2,6 +2,7 @@
 import json
 import subprocess
 
+import h5py
 import numpy as np
 import pytest
 
@@ -115,3 +116,24 @@ def test_split_scripts_check_their_inputs_first(tmp_path):
         result = subprocess.run(["bash", str(REPO / script), "--dataset_file", tmp_path / "none.h5"],
                                 capture_output=True, text=True)
         assert_user_error(result, "none.h5: dataset file not found", "data/download.py")
+
+
+def test_a_dataset_that_means_nothing_trains_with_a_warning(train, tmp_path, dataset):
+    """A file from make_dataset_from_videos.py --random_backbone (its `backbone` attribute) and videos whose features
+    are the same at every frame (wrong backbone weights) train, each with one warning naming the file."""
+    _, splits = dataset
+    videos = {k: tiny_video(seed=i) for i, k in enumerate(KEYS)}
+    videos["video_2"]["features"] = np.full((20, 8), 1e-12, np.float32)
+    h5 = write_h5(tmp_path / "flat.h5", videos)
+    result = train(tmp_path, h5, splits)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"warning: {h5}: the features of 1 of these 5 videos are (nearly) the same at every frame: backbone weights "
+        f"that are not torchvision's ImageNet GoogLeNet, or still videos; training on them learns nothing"]
+    with h5py.File(h5, "a") as f:
+        f.attrs["backbone"] = "random"
+    result = train(tmp_path, h5, splits, "--overwrite")
+    assert result.stderr.splitlines()[0] == (
+        f"warning: {h5}: its features come from a GoogLeNet of random weights (make_dataset_from_videos.py "
+        f"--random_backbone): what is trained or evaluated on it means nothing")
+    assert train(tmp_path, *dataset, "--exp_dir", tmp_path / "other").stderr == ""

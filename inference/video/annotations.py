@@ -1,9 +1,10 @@
 """Annotations of your own videos for evaluation: a CSV `video,annotator,start_seconds,end_seconds`, one row per
 selected interval, turned into one binary user summary per annotator (docs/video.md, "A training set").
 
-`video` is the file's name (clip.mp4) or its stem (clip). A frame is in an annotator's summary when its time
-(from the video's first frame) lies in one of their intervals [start, end). Every problem is a one-line UserError
-naming the CSV file and its line.
+`video` is the file's name (clip.mp4) or its stem (clip), and may be either on different rows: the rows of both
+count. A frame is in an annotator's summary when its time (from the video's first frame) lies in one of their
+intervals [start, end). Every problem is a one-line UserError naming the CSV file and its line; an interval that
+ends well after the video (seconds written as frames?) is a warning.
 """
 import csv
 import io
@@ -14,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from common import fileio
-from common.errors import UserError
+from common.errors import UserError, warn
 
 HEADER = ["video", "annotator", "start_seconds", "end_seconds"]
+PAST_END = 1.0  # seconds an interval may run past the video's end without a warning (a rounded-up length)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,14 @@ class Annotations:
             raise UserError(f"{self.path}: line {line}: {text.strip()!r} is not a time in seconds (a number >= 0)")
         return value
 
-    def key_of(self, video: Path) -> str | None:
-        """The CSV's name for `video`: its file name, else its stem, else None."""
-        return next((key for key in (video.name, video.stem) if key in self.videos), None)
+    def rows_of(self, video: Path) -> dict[str, list[Interval]]:
+        """{annotator: intervals} of `video`, from the rows naming it by file name and those naming it by stem,
+        annotators in order of appearance (empty when there are none)."""
+        merged: dict[str, list[Interval]] = {}
+        for key in dict.fromkeys((video.name, video.stem)):
+            for annotator, intervals in self.videos.get(key, {}).items():
+                merged.setdefault(annotator, []).extend(intervals)
+        return dict(sorted(merged.items(), key=lambda item: min(i.line for i in item[1])))
 
     def check_rows(self, videos: list[Path]) -> None:
         """Every row names one of the videos. (A video without rows fails on its own, so that one that cannot be
@@ -77,12 +84,15 @@ class Annotations:
         (seconds[n_frames] is the video's end)."""
         duration = float(seconds[n_frames])
         rows = []
-        for intervals in self.videos[self.key_of(video)].values():
+        for intervals in self.rows_of(video).values():
             row = np.zeros(n_frames, dtype=np.float32)
             for interval in intervals:
                 if interval.start >= duration:
                     raise UserError(f"{self.path}: line {interval.line}: starts at {interval.start:g} s, after the "
                                     f"end of {video.name} ({duration:.3f} s)")
+                if interval.end > duration + PAST_END:
+                    warn(f"{self.path}: line {interval.line}: ends at {interval.end:g} s, after the end of "
+                         f"{video.name} ({duration:.3f} s): times are in seconds, not frames")
                 row[(seconds[:n_frames] >= interval.start) & (seconds[:n_frames] < interval.end)] = 1
             rows.append(row)
         return np.stack(rows)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from common.errors import UserError, warn
+from common.errors import UserError
 from common.fileio import file_sha256
 from inference.video.googlenet import GoogLeNetPool5
 from model.checkpoints import torch_load
@@ -27,17 +27,25 @@ CALIBRATION_FRAMES = 8
 
 
 def read_backbone_state(path: Path) -> dict:
-    """The state_dict of a local copy of torchvision's GoogLeNet weights (e.g. googlenet-1378be20.pth); a warning
-    when the file is not that one."""
+    """The state_dict of a local copy of torchvision's GoogLeNet weights (e.g. googlenet-1378be20.pth); whether it
+    is that file is weights_warning's question."""
     state = torch_load(path, "backbone weights file")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"{path}: not a GoogLeNet state_dict (expected a dict of tensors)")
-    digest = file_sha256(path)
-    if not digest.startswith(WEIGHTS_SHA256_START):
-        warn(f"{path}: not torchvision's ImageNet GoogLeNet weights {Path(WEIGHTS_URL).name} (its SHA-256 starts "
-             f"with {WEIGHTS_SHA256_START}, this file's with {digest[:8]}): unless these are the same weights saved "
-             f"again, the features, and everything made from them, mean nothing")
     return state
+
+
+def weights_warning(path: Path | None) -> str | None:
+    """The warning for a weights file that is not torchvision's googlenet-1378be20.pth (by its SHA-256), else None
+    (also for None: the download is checked by torch)."""
+    if path is None:
+        return None
+    digest = file_sha256(path)
+    if digest.startswith(WEIGHTS_SHA256_START):
+        return None
+    return (f"{path}: not torchvision's ImageNet GoogLeNet weights {Path(WEIGHTS_URL).name} (its SHA-256 starts "
+            f"with {WEIGHTS_SHA256_START}, this file's with {digest[:8]}): unless these are the same weights saved "
+            f"again, the features, and everything made from them, mean nothing")
 
 
 def download_backbone_state():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.errors import UserError
+from common.numbers import plural
 from inference.video.decode import SAMPLES_PER_SECOND
 from inference.video.shots import change_points, kts
 
@@ -24,12 +25,15 @@ from inference.video.shots import change_points, kts
 @dataclass
 class Shots:
     """Shots tiling the video: `change_points` [n, 2] first and last frame (inclusive), `kts_shot` [n] the index
-    of the KTS shot each comes from, `cut` [n] whether it is a part of a longer KTS shot; `budget_cut` whether
-    shots had to be cut to fit the summary's budget."""
+    of the KTS shot each comes from, `cut` [n] whether it is a part of a longer KTS shot; `long_cut` how many KTS
+    shots were cut for being longer than max_shot_seconds; `budget_cut` whether shots had to be cut to fit the
+    summary's budget of `budget` frames."""
     change_points: np.ndarray
     kts_shot: np.ndarray
     cut: np.ndarray
+    long_cut: int = 0
     budget_cut: bool = False
+    budget: int = 0
 
     @property
     def n_frame_per_seg(self) -> np.ndarray:
@@ -39,6 +43,19 @@ class Shots:
     def n_cut(self) -> int:
         """How many KTS shots were cut."""
         return len(np.unique(self.kts_shot[self.cut]))
+
+    def cut_text(self, max_shot_seconds: float) -> str:
+        """What was cut and why, e.g. "cut 2 KTS shots longer than 10 s: 2 KTS shots became 7 shots"; empty when
+        KTS's shots were kept as they are."""
+        if not self.n_cut:
+            return ""
+        reasons = []
+        if self.long_cut:
+            reasons.append(f"{plural(self.long_cut, 'KTS shot')} longer than {max_shot_seconds:g} s")
+        if self.budget_cut:
+            reasons.append(f"shots longer than the summary's budget ({plural(self.budget, 'frame')})")
+        return (f"cut {' and '.join(reasons)}: {plural(self.n_cut, 'KTS shot')} became "
+                f"{plural(int(np.sum(self.cut)), 'shot')}")
 
 
 def cut_long_shots(starts: list[int], n_samples: int, max_samples: int) -> tuple[list[int], list[int]]:
@@ -81,7 +98,8 @@ def fit_budget(shots: Shots, capacity: int) -> Shots:
         cut.extend([was_cut or len(parts) > 1] * len(parts))
     n_frames = int(shots.change_points[-1, 1]) + 1
     bounds = np.array([*starts, n_frames], dtype=np.int64)
-    return Shots(np.stack((bounds[:-1], bounds[1:] - 1), axis=1), np.array(kts_shot), np.array(cut), True)
+    return Shots(np.stack((bounds[:-1], bounds[1:] - 1), axis=1), np.array(kts_shot), np.array(cut),
+                 shots.long_cut, True, capacity)
 
 
 def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_seconds: float, ratio: float,
@@ -107,5 +125,5 @@ def segment(features: np.ndarray, picks: np.ndarray, n_frames: int, max_shot_sec
     cps, _ = change_points(starts, picks, n_frames)
     origin = np.array(origin)
     counts = np.bincount(origin)
-    shots = Shots(cps, origin, counts[origin] > 1)
+    shots = Shots(cps, origin, counts[origin] > 1, int(np.sum(counts > 1)))
     return fit_budget(shots, capacity)

@@ -2,8 +2,8 @@
 docs/video.md): the analysis, the scores, the shots kept, and the outputs, written all together or not at all.
 
 A summary that means nothing says so loudly, on the terminal and in summary.json, summary.html and importance.png:
-made with a random backbone (--random_backbone), or from features or scores that are the same at every frame
-(common/degenerate.py).
+made with a random backbone (--random_backbone), with weights that are not torchvision's ImageNet file, or from
+features or scores that are the same at every frame (common/degenerate.py).
 """
 import argparse
 import json
@@ -11,7 +11,6 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from common import fileio
@@ -20,7 +19,7 @@ from common.errors import warn
 from inference.video.analysis import analyse, backbone_batch_size
 from inference.video.dataset import write_dataset_h5
 from inference.video.encode import frame_runs, write_summary_video
-from inference.video.features import WEIGHTS_URL, load_backbone
+from inference.video.features import WEIGHTS_URL, load_backbone, weights_warning
 from inference.video.googlenet import FEATURE_SIZE
 from inference.video.page import summary_page
 from inference.video.plot import plot_importance
@@ -33,6 +32,7 @@ OUTPUTS = ("summary.mp4", "summary.json", "summary.html", "importance.png")
 RANDOM_BACKBONE = ("RANDOM BACKBONE: this summary means nothing",
                    "made with a GoogLeNet of random weights (--random_backbone): the features, the scores and the "
                    "summary mean nothing; they only show that the pipeline runs (docs/video.md, \"Offline\")")
+OTHER_WEIGHTS = "NOT THE IMAGENET BACKBONE: this summary may mean nothing"
 FLAT_FEATURES = "FEATURES ALL ALIKE: this summary means nothing"
 FLAT_SCORES = "FLAT SCORES: this summary is not a choice"
 
@@ -74,7 +74,12 @@ class Summarizer:
         self.model = load_model(args.checkpoint, device=self.device, block_size=args.block_size,
                                 input_size=FEATURE_SIZE)
         self.backbone = load_backbone(args.backbone_weights, self.device, args.random_backbone)
-        self.caveats = [RANDOM_BACKBONE] if args.random_backbone else []  # (label, message) of every summary
+        other_weights = None if args.random_backbone else weights_warning(args.backbone_weights)
+        self.caveats = []  # (label, message) of every summary
+        if args.random_backbone:
+            self.caveats.append(RANDOM_BACKBONE)
+        elif other_weights:
+            self.caveats.append((OTHER_WEIGHTS, other_weights))
         for _, message in self.caveats:
             warn(message)
 
@@ -125,10 +130,7 @@ class Summarizer:
         lines = [f"{video}: {int(selected.sum())} of {len(selected)} shots, {kept} of {timeline.n_frames} frames "
                  f"({kept / timeline.n_frames:.1%}) -> {out_dir}"]
         if shots.n_cut:
-            budget = (f" and at most {int(args.summary_ratio * timeline.n_frames)} frames to fit the budget"
-                      if shots.budget_cut else "")
-            lines.append(f"  cut {shots.n_cut} long KTS shot{'s' * (shots.n_cut > 1)} into {int(np.sum(shots.cut))} "
-                         f"parts of at most {args.max_shot_seconds:g} s{budget}")
+            lines.append(f"  {shots.cut_text(args.max_shot_seconds)}")
         lines += [f"  {label}" for label, _ in caveats]
         lines.append("  seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items()))
         return lines
