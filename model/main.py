@@ -16,7 +16,8 @@ from common.degenerate import flat_dataset_warning, random_dataset_warning
 from common.errors import UserError, run_cli, warn
 from model.configs import get_config
 
-INTERRUPTED = "interrupted: run the same command with --resume to continue from the last saved epoch"
+INTERRUPTED = ("interrupted: run the same command with --resume to continue from the last saved epoch (from the "
+               "start when none was saved yet)")
 # Set by the split scripts for the runs they start: their own line says how to continue the whole grid.
 QUIET_INTERRUPT = "CA_SUM_GRID"
 

@@ -102,7 +102,22 @@ def test_ctrl_c_says_how_to_continue(inputs, tmp_path):
     _, err = process.communicate()
     assert process.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == ("interrupted: run the same command with --resume to continue from the "
-                                            "last saved epoch")
+                                            "last saved epoch (from the start when none was saved yet)")
+
+
+@pytest.mark.slow
+def test_resume_before_the_first_saved_epoch_says_it_starts_over(inputs, tmp_path):
+    """Killed after epoch 1 with --resume_every 5 (no resume.pt yet): --resume says that it starts from epoch 0, and
+    ends with the files of an uninterrupted run."""
+    args = [*inputs, "--resume_every", "5"]
+    train_until_killed(args, tmp_path / "killed", 1)
+    assert not (tmp_path / "killed" / "reg0.6" / "SumMe" / "models" / "split0" / "resume.pt").exists()
+    resumed = run_script("model/main.py", *args, "--exp_dir", tmp_path / "killed", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (f"{tmp_path / 'killed' / 'reg0.6' / 'SumMe'} split 0: no epoch was saved for --resume yet (resume.pt, "
+            f"every --resume_every epochs): starting from epoch 0\n") in resumed.stdout
+    assert run_script("model/main.py", *args, "--exp_dir", tmp_path / "plain").returncode == 0
+    assert outputs(tmp_path / "killed") == outputs(tmp_path / "plain")
 
 
 @pytest.mark.slow
