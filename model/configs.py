@@ -101,7 +101,8 @@ def run_dirs(exp_dir: Path, reg_factor: float, video_type: str, split_index: int
 
 
 def get_config(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse and validate the command line; argparse rejects bad values with a message and exit status 2."""
+    """Parse and validate the command line: argparse rejects a malformed argument with its usage; a value that does
+    not fit the data (a split, the batch size, a file) is a one-line UserError. Both exit with status 2."""
     parser = build_parser()
     config = parser.parse_args(argv)
     config.dataset = DATASETS[config.video_type]
@@ -109,31 +110,25 @@ def get_config(argv: list[str] | None = None) -> argparse.Namespace:
         config.save_scores = not config.dataset.mrhisum
     config.dataset_file = config.dataset_file or default_dataset_file(config.video_type)
     config.splits_file = config.splits_file or default_splits_file(config.video_type)
-    try:
-        splits = load_splits(config.splits_file)
-    except UserError as e:
-        parser.error(str(e))
+    splits = load_splits(config.splits_file)
     if config.split_index >= len(splits):
-        parser.error(f"--split_index {config.split_index}: {config.splits_file} has splits 0..{len(splits) - 1}")
+        raise UserError(f"--split_index {config.split_index}: {config.splits_file} has splits 0..{len(splits) - 1}")
     config.split = splits[config.split_index]
     if config.dataset.mrhisum and "val_keys" not in config.split:
-        parser.error(f"--video_type {config.video_type}: {config.splits_file} has no val_keys (Mr.HiSum's split file "
-                     f"is one object with train_keys, val_keys and test_keys)")
+        raise UserError(f"--video_type {config.video_type}: {config.splits_file} has no val_keys (Mr.HiSum's split "
+                        f"file is one object with train_keys, val_keys and test_keys)")
     n_train = len(config.split["train_keys"])
     if config.batch_size > n_train:
-        parser.error(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
-                     f"{config.split_index} in {config.splits_file}: use --batch_size {n_train} or less")
+        raise UserError(f"--batch_size {config.batch_size} is larger than the {n_train} training videos of split "
+                        f"{config.split_index} in {config.splits_file}: use --batch_size {n_train} or less")
     if not Path(config.dataset_file).is_file():
-        parser.error(f"{config.dataset_file}: dataset file not found{missing_data_hint(config.dataset_file)}")
+        raise UserError(f"{config.dataset_file}: dataset file not found{missing_data_hint(config.dataset_file)}")
     if config.resume and config.overwrite:
-        parser.error("--resume and --overwrite exclude each other")
+        raise UserError("--resume and --overwrite exclude each other")
     if config.init_type == "normal" and config.init_gain is None:
-        parser.error("--init_type normal needs an --init_gain")
+        raise UserError("--init_type normal needs an --init_gain")
     from model.device import resolve_device  # torch, imported once everything else is known to be right
-    try:
-        config.device = resolve_device(config.device)
-    except UserError as e:
-        parser.error(str(e))
+    config.device = resolve_device(config.device)
     config.log_dir, config.score_dir, config.save_dir = run_dirs(
         config.exp_dir, config.reg_factor, config.video_type, config.split_index)
     config.run_label = f"{config.save_dir.parent.parent} split {config.split_index}"

@@ -44,8 +44,6 @@ def test_valid_inputs_train_from_the_command_line(tmp_path, dataset):
     (["--reg_factor", "0"], "reg_factor must satisfy 0 < reg_factor <= 1"),
     (["--reg_factor", "1.5"], "reg_factor must satisfy 0 < reg_factor <= 1"),
     (["--reg_factor", "nan"], "reg_factor must satisfy"),
-    (["--split_index", "2"], "--split_index 2:"),
-    (["--batch_size", "5"], "--batch_size 5 is larger than the 4 training videos"),
     (["--init_type", "uniform"], "unknown init_type 'uniform'"),
     (["--n_epochs", "0"], "n_epochs must satisfy 1 <= n_epochs"),
     (["--lr", "-1"], "lr must satisfy 0 < lr"),
@@ -58,6 +56,19 @@ def test_bad_arguments_are_rejected_by_argparse(train, tmp_path, dataset, args, 
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "usage:" in result.stderr and message in result.stderr, result.stderr
     assert not (tmp_path / "exp").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--split_index", "2"], "--split_index 2: {splits} has splits 0..1"),
+    (["--batch_size", "5"], "--batch_size 5 is larger than the 4 training videos of split 0 in {splits}: use "
+                            "--batch_size 4 or less"),
+    (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),
+])
+def test_values_that_do_not_fit_the_data_are_one_line(train, tmp_path, dataset, args, message):
+    """Well-formed arguments that the splits or the other arguments rule out: one line, without argparse's usage."""
+    result = train(tmp_path, *dataset, *args)
+    assert result.stderr == f"error: {message.format(splits=dataset[1])}\n"
+    assert result.returncode == 2 and not (tmp_path / "exp").exists()
 
 
 BAD_FEATURES = {
