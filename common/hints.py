@@ -4,6 +4,7 @@ so that a new user learns from any entry point how to fetch the paper's files, o
 from pathlib import Path
 
 from common.datasets import DATASETS
+from common.paths import REPO_ROOT, demo_dataset_files
 
 DEMO = "bash run_summe_splits.sh --demo"
 MRHISUM = DATASETS["MrHiSum"]
@@ -17,6 +18,12 @@ def missing_data_hint(path: Path) -> str:
         return "; `python data/download.py mrhisum` fetches it (data/README.md, \"Mr.HiSum\")"
     if name == Path(MRHISUM.h5_path).name:
         return "; it is built from YouTube-8M as data/README.md says (\"Mr.HiSum\"); no download can fetch it"
+    demo = next((demo_dataset_files(dataset) for dataset, d in DATASETS.items()
+                 if name in (Path(d.h5_path).name, Path(d.splits_path).name)), None)
+    if demo and all(file.is_file() for file in demo):  # the demo ran: its runs are evaluated on its own files
+        h5, splits = (file.relative_to(REPO_ROOT) if file.is_relative_to(REPO_ROOT) else file for file in demo)
+        return (f"; `python data/download.py datasets` fetches the paper's data (data/README.md); the runs of "
+                f"`{DEMO}` take the demo's own files: --dataset_file {h5} --splits_file {splits}")
     return (f"; `python data/download.py datasets` fetches the paper's data (data/README.md), or try the demo, which "
             f"needs no download: `{DEMO}`")
 

@@ -13,6 +13,7 @@ DEFAULT_EXP_DIR = REPO_ROOT / "Summaries" / "exp1"
 PRETRAINED_DIR = REPO_ROOT / "inference" / "pretrained_models"
 DEMO_DATA_DIR = DATA_DIR / "demo"
 DEMO_EXP_DIR = REPO_ROOT / "Summaries" / "demo"
+DEMO_H5, DEMO_SPLITS = "demo_dataset.h5", "demo_splits.json"  # the names of a generated dataset's files
 
 
 def default_dataset_file(dataset: str) -> Path:
@@ -23,6 +24,11 @@ def default_dataset_file(dataset: str) -> Path:
 def default_splits_file(dataset: str) -> Path:
     """The dataset's usual splits file (the paper's 5 splits for SumMe and TVSum)."""
     return DATA_DIR / DATASETS[dataset].splits_path
+
+
+def demo_dataset_files(dataset: str, root: Path = DEMO_DATA_DIR) -> tuple[Path, Path]:
+    """The demo's dataset h5 and splits file of `dataset`'s shape (data/demo/{dataset}/, experiments/demo.py)."""
+    return root / dataset / DEMO_H5, root / dataset / DEMO_SPLITS
 
 
 def default_annotation_file() -> Path:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import fileio
 from common.datasets import SAMPLE_STEP
 from common.errors import run_cli
-from common.paths import DEMO_DATA_DIR
+from common.paths import DEMO_DATA_DIR, DEMO_H5, DEMO_SPLITS, demo_dataset_files
 
 # Frame counts of the benchmark videos, in the order of video_1, video_2, ... of their h5 files.
 SUMME_FRAMES = [4494, 4729, 3341, 3064, 5131, 5075, 9046, 1286, 4971, 9721, 1612, 950, 3187, 4608, 6096,
@@ -203,24 +203,24 @@ def write(out: Path, kind: str = "summe", videos: int | None = None, input_size:
     frames, n_users = KINDS[kind]
     keys = [f"video_{i}" for i in range(1, (videos or len(frames or ())) + 1)]
     if kind == "mrhisum":
-        h5_path = make_mrhisum(out / "demo_dataset.h5", len(keys), input_size, seed)
-        splits_path = out / "demo_splits.json"
+        h5_path = make_mrhisum(out / DEMO_H5, len(keys), input_size, seed)
+        splits_path = out / DEMO_SPLITS
         fileio.write_json(splits_path, mrhisum_split(keys, seed), indent=1)
         return h5_path, splits_path
     videos = videos or len(frames)
     counts = [frames[i % len(frames)] for i in range(videos)]
     anno = out / "demo_anno.tsv" if kind == "tvsum" else None
-    h5_path = make_dataset(out / "demo_dataset.h5", counts, input_size, seed, n_users, anno)
-    splits_path = out / "demo_splits.json"
+    h5_path = make_dataset(out / DEMO_H5, counts, input_size, seed, n_users, anno)
+    splits_path = out / DEMO_SPLITS
     fileio.write_json(splits_path, make_splits(keys, n_splits, seed=seed), indent=2)
     return h5_path, splits_path
 
 
 def demo_files(video_type: str) -> tuple[Path, Path, Path | None]:
     """The demo dataset of a dataset's shape: (h5, splits, annotations or None) under data/demo/{video_type}/."""
-    out = DEMO_DATA_DIR / video_type
-    anno = out / "demo_anno.tsv" if DEMO[video_type]["kind"] == "tvsum" else None
-    return out / "demo_dataset.h5", out / "demo_splits.json", anno
+    h5, splits = demo_dataset_files(video_type, DEMO_DATA_DIR)
+    anno = h5.parent / "demo_anno.tsv" if DEMO[video_type]["kind"] == "tvsum" else None
+    return h5, splits, anno
 
 
 def make_demo(video_type: str) -> None:

@@ -72,7 +72,8 @@ def epilogue(exp_dir: Path, video_type: str, dataset_args: list[str], evaluation
         paper = "  python data/download.py mrhisum, then build the h5 (data/README.md): the real Mr.HiSum"
     else:
         explained = FSCORE_EXPLAINED
-        score = f"  python inference/inference.py --dataset {video_type} --model_dir {rel(exp_dir)}/reg0.6 {data}"
+        score = (f"  python inference/inference.py --dataset {video_type} --model_dir {rel(exp_dir)}/reg0.6 {data}"
+                 f"   # the \u03c3=0.6 runs only (the table chose a \u03c3 per split)")
         paper = f"  python data/download.py datasets && bash run_{video_type.lower()}_splits.sh   # the paper"
     return "\n".join([
         "",

@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             f_score, rho, tau, per_video = evaluate_split(scores, videos, DATASETS[args.dataset].eval_method,
                                                           annotations)
             print(split_line(k, f_score, rho, tau), flush=True)
+            if path.name.startswith("selected_epoch"):  # which epoch of one's own training was scored
+                print(f"  {path}", flush=True)
             numbers.append((f_score, rho, tau))
             report["splits"].append({"split": k, "checkpoint": str(path), "f_score": f_score, "rho": fileio.finite(rho),
                                      "tau": fileio.finite(tau), "videos": dict(zip(keys, per_video))})

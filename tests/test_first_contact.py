@@ -115,3 +115,16 @@ def test_help_descriptions_are_whole_sentences(name):
     assert text.endswith(".") and text.count("(") == text.count(")"), text
     done = run_main(module.main, "--help")
     assert done.returncode == 0 and text in " ".join(done.stdout.split())
+
+
+def test_once_the_demo_ran_the_hint_gives_its_files(tmp_path, monkeypatch):
+    """Evaluating Summaries/demo without the demo's --dataset_file and --splits_file: the hint names them."""
+    import common.hints as hints
+    demo = (tmp_path / "demo_dataset.h5", tmp_path / "demo_splits.json")
+    monkeypatch.setattr(hints, "demo_dataset_files", lambda dataset: demo)
+    assert hints.missing_data_hint(tmp_path / "summe_splits.json").endswith(DEMO + "`")
+    for file in demo:
+        file.write_text("")
+    assert hints.missing_data_hint(tmp_path / "summe_splits.json") == (
+        f"; `python data/download.py datasets` fetches the paper's data (data/README.md); the runs of `{DEMO}` take "
+        f"the demo's own files: --dataset_file {demo[0]} --splits_file {demo[1]}")

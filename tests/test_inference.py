@@ -204,6 +204,7 @@ def test_own_training_with_one_finished_split(tmp_path, summe):
     assert result.returncode == 0, result.stderr
     f = expected_f_scores(h5, splits, states, "max")[1]
     assert result.stdout.splitlines() == [f"CA-SUM model trained for split: 1 achieved an F-score: {f:.2f}%",
+                                          f"  {folder / 'selected_epoch3.pt'}",
                                           f"Average over 1 split (no finished run for 1 of the 2 splits): "
                                           f"F-score {f:.2f}%"]
     missing = run_script("inference/inference.py", "--model_dir", tmp_path / "exp" / "reg0.6", "--dataset_file", h5,
