@@ -11,6 +11,7 @@ import numpy as np
 from common import fileio
 from evaluation.experiment import Grid, read_f_scores, read_loss_log
 from evaluation.fscores import f_scores_path
+from evaluation.protocol import is_protocol
 from evaluation.scalars import write_evaluation_events
 from evaluation.selection import select_epoch, selection_window
 
@@ -81,20 +82,22 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
     sigma's improvement (the number the choice maximises; the chosen sigma in bold lines), every sigma's
     loss-selected epoch as a dot, the chosen epoch as a dashed line, the best test epoch of the chosen sigma as a
     star, the epochs outside the selection window shaded, and the split's random and human F1 as horizontal lines.
+    The F1 axis names the reduction over the user summaries, in red when it is not the paper's for the dataset.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure  # drawn without pyplot: no backend chosen for the caller's process
     from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
     entries = {entry["split"]: entry for entry in report["splits"]}
     width, height = figure_size(len(grid.splits))
     columns, rows = min(len(grid.splits), COLUMNS), math.ceil(len(grid.splits) / COLUMNS)
-    figure = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     inches = height / DPI
     cells = figure.add_gridspec(rows, columns, left=0.6 * DPI / width, right=1 - 0.1 * DPI / width,
                                 top=1 - 0.45 / inches, bottom=0.05 / inches, wspace=0.22, hspace=0.16)
-    colours = [plt.get_cmap("tab10")(k % 10) for k in range(len(grid.sigmas))]
+    colours = [colormaps["tab10"](k % 10) for k in range(len(grid.sigmas))]
+    protocol = is_protocol(report["dataset"], report["eval_method"])
+    reduction = report["eval_method"] if protocol else f"{report['eval_method']}: not the paper's"
     improvements = np.array(report["improvements"], dtype=float)
     for index, split in enumerate(grid.splits):
         entry = entries[split]
@@ -153,7 +156,7 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
                             f"F1 {entry['f_score']:.2f}\nbest test epoch {entry['best_epoch']}: "
                             f"F1 {entry['best_epoch_f_score']:.2f} (looks at the test labels)", fontsize=8.5)
         loss_axis.set_ylabel("training loss", fontsize=8)
-        f_axis.set_ylabel("test F1", fontsize=8)
+        f_axis.set_ylabel(f"test F1 ({reduction})", fontsize=8, color="black" if protocol else "red")
         f_axis.set_xlabel("epoch (grey: outside the selection window)", fontsize=7, labelpad=1)
         legend_axis.axis("off")
         legend_axis.legend(*f_axis.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=6.5,
@@ -161,6 +164,5 @@ def plot_curves(grid: Grid, report: dict, curves: dict[tuple[float, int], RunCur
                            title_fontsize=6.5, frameon=False, columnspacing=1.0, handlelength=1.8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(figure)
     fileio.write_bytes(path, buffer.getvalue())
     return Path(path)

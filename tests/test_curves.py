@@ -1,5 +1,6 @@
 """The model-selection picture (evaluation/curves.py): a title that says which number is an epoch and which an F1,
-a loss axis with room above the window's curves and few enough labels, and a note when earlier losses leave it."""
+a loss axis with room above the window's curves and few enough labels, a note when earlier losses leave it, and the
+F1 axis naming the reduction over the user summaries."""
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +22,19 @@ def test_the_loss_axis_leaves_room_around_the_window():
 def test_a_panel_over_four_decades(tmp_path, monkeypatch):
     """Losses from 1 down to 1e-4 inside the window: at most 4 labelled ticks (they overlapped); the losses before the
     window, above the axis, are said to be; the title gives the best test epoch and its F1 apart."""
-    from matplotlib import pyplot
+    from matplotlib.figure import Figure
 
-    figures = []
-    monkeypatch.setattr(pyplot, "close", figures.append)
+    figures, save = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: figures.append(figure) or save(
+        figure, *args, **kwargs))
     epochs = 60
     runs = {(sigma, 0): RunFolders(sigma, 0, tmp_path, tmp_path) for sigma in (0.5, 0.6)}
     grid = Grid(tmp_path, "TVSum", 1, [0.5, 0.6], runs)
     losses = {0.5: 100 * np.logspace(0, -6, epochs), 0.6: np.full(epochs, 0.01)}
     data = {(sigma, 0): curves.RunCurves([0.0] * epochs, list(losses[sigma]), np.linspace(20, 40, epochs + 1))
             for sigma in (0.5, 0.6)}
-    report = {"splits": [{"split": 0, "sigma": 0.5, "epoch": 59, "f_score": 40.0, "best_epoch": 58,
+    report = {"dataset": "TVSum", "eval_method": "avg",
+              "splits": [{"split": 0, "sigma": 0.5, "epoch": 59, "f_score": 40.0, "best_epoch": 58,
                           "best_epoch_f_score": 39.67, "random_f_score": None, "human_f_score": None}],
               "improvements": [[1.0], [0.5]]}
     curves.plot_curves(grid, report, data, tmp_path / "c.png")
@@ -44,3 +47,8 @@ def test_a_panel_over_four_decades(tmp_path, monkeypatch):
     assert texts == ["\u2191 losses above the axis: before epoch 20"]
     assert loss_axis.get_title() == ("split 0: \u03c3=0.5, epoch 59, F1 40.00\nbest test epoch 58: F1 39.67 (looks at "
                                      "the test labels)")
+    f_axis = figures[0].axes[1]
+    assert f_axis.get_ylabel() == "test F1 (avg)" and f_axis.yaxis.label.get_color() == "black"
+    curves.plot_curves(grid, {**report, "eval_method": "max"}, data, tmp_path / "c.max.png")
+    f_axis = figures[1].axes[1]
+    assert f_axis.get_ylabel() == "test F1 (max: not the paper's)" and f_axis.yaxis.label.get_color() == "red"
