@@ -3,6 +3,7 @@
     python data/download.py                 # datasets and models, into this checkout
     python data/download.py datasets        # h5 files, splits, TVSum annotations only
     python data/download.py models --mirror https://lab.example.org/ca-sum   # every file from {URL}/{file name}
+    python data/download.py models --mirror ~/ca-sum-files                   # or from a folder
     python data/download.py mrhisum         # Mr.HiSum's split file (its h5 must be built: data/README.md)
 
 What ends up where (relative to the checkout, or to --dest):
@@ -100,8 +101,8 @@ ITEMS = {
 }
 # Mr.HiSum's h5 holds YouTube-8M features, which its authors distribute only through their preprocessing.
 # Said after every failure to reach a server: the other ways to get the files.
-OTHER_WAYS = ("; check the network, or take every file from a mirror (--mirror URL: URL/<file name>), or put the files "
-              "in place by hand as data/README.md says (\"Getting them\")")
+OTHER_WAYS = ("; check the network, or take every file from a mirror (--mirror URL or FOLDER: <file name> under it), "
+              "or put the files in place by hand as data/README.md says (\"Getting them\")")
 MRHISUM_H5_NOTE = ("data/MrHiSum/mr_hisum.h5: not downloadable; build it from the YouTube-8M frame-level records "
                    "with Mr.HiSum's preprocessing, as data/README.md says")
 
@@ -157,6 +158,9 @@ def open_url(url, offset, timeout):
         raise UserError(f"{url}: HTTP {e.code} {e.reason}{OTHER_WAYS}") from None
     except urllib.error.URLError as e:
         reason = getattr(e.reason, "strerror", None) or e.reason
+        if url.startswith("file://"):  # a folder given to --mirror
+            raise UserError(f"{url}: cannot read the file ({reason}): put it in the --mirror folder under that "
+                            f"name") from None
         raise UserError(f"{url}: cannot connect: {reason}{OTHER_WAYS}") from None
     except (OSError, http.client.HTTPException) as e:
         raise UserError(f"{url}: cannot download: {e or type(e).__name__}{OTHER_WAYS}") from None
@@ -380,9 +384,12 @@ def process(item, dest, mirror, force, timeout):
 
 
 def mirror_url(text):
-    if not text.startswith(("http://", "https://", "file://")):
-        raise argparse.ArgumentTypeError(f"--mirror must be an http://, https:// or file:// URL, got {text!r}")
-    return text.rstrip("/")
+    """--mirror: an http://, https:// or file:// URL, or a folder (taken as its file:// URL)."""
+    if text.startswith(("http://", "https://", "file://")):
+        return text.rstrip("/")
+    if Path(text).is_dir():
+        return Path(text).resolve().as_uri()
+    raise argparse.ArgumentTypeError(f"--mirror must be a folder or an http://, https:// or file:// URL, got {text!r}")
 
 
 def positive_float(text):
@@ -407,7 +414,8 @@ def build_parser():
     p.add_argument("--dest", type=Path, default=REPO_ROOT,
                    help="repository root to fill (data/ and inference/ under it; default: this checkout)")
     p.add_argument("--mirror", type=mirror_url, default=None,
-                   help="fetch every file from URL/<file name> instead of the authors' locations")
+                   help="fetch every file from URL/<file name> (or FOLDER/<file name>) instead of the authors' "
+                        "locations")
     p.add_argument("--force", action="store_true", help="download and unpack again even what is already present")
     p.add_argument("--timeout", type=positive_float, default=60.0,
                    help="seconds without network progress before giving up (default: 60)")

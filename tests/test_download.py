@@ -325,6 +325,23 @@ def test_file_url_mirror(tmp_path):
     assert len(list((tmp_path / "repo/inference/pretrained_models").glob("*/split*/*.pkl"))) == 10
 
 
+def test_a_folder_as_mirror_and_a_file_missing_from_it(tmp_path, capsys):
+    """--mirror FOLDER is its file:// URL; a file that is not there is said to be missing from the folder, not a
+    network failure."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "icmr22_zenodo_pretrained_models.zip").write_bytes(models_zip(""))
+    download.main(["models", "--dest", str(tmp_path / "repo"), "--mirror", str(mirror)])
+    assert len(list((tmp_path / "repo/inference/pretrained_models").glob("*/split*/*.pkl"))) == 10
+    with pytest.raises(UserError) as error:
+        download.main(["datasets", "--dest", str(tmp_path / "repo"), "--mirror", str(mirror)])
+    assert str(error.value).startswith(f"{mirror.as_uri()}/summe_splits.json: cannot read the file (")
+    assert str(error.value).endswith("): put it in the --mirror folder under that name")
+    with pytest.raises(SystemExit):
+        download.main(["models", "--mirror", str(tmp_path / "nowhere")])
+    assert "--mirror must be a folder or an http://, https:// or file:// URL, got " in capsys.readouterr().err
+
+
 def test_unreachable_server_is_one_line_naming_the_other_ways(tmp_path):
     """Offline, the error says how else to get the files: a mirror, or by hand (data/README.md)."""
     with socket.socket() as s:
@@ -334,7 +351,7 @@ def test_unreachable_server_is_one_line_naming_the_other_ways(tmp_path):
         download.main(["datasets", "--dest", str(tmp_path), "--mirror", f"http://127.0.0.1:{port}", *TIMEOUT])
     assert str(error.value) == f"http://127.0.0.1:{port}/summe_splits.json: cannot connect: Connection refused" + \
         download.OTHER_WAYS
-    assert "--mirror URL" in download.OTHER_WAYS and "data/README.md" in download.OTHER_WAYS
+    assert "--mirror URL or FOLDER" in download.OTHER_WAYS and "data/README.md" in download.OTHER_WAYS
 
 
 def test_cli_reports_http_404_in_one_line_and_exits_non_zero(server, tmp_path):
