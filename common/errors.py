@@ -22,6 +22,22 @@ def warn(message: str) -> None:
     tqdm.write(f"warning: {printable(message)}", file=sys.stderr)
 
 
+def check_all(*checks: Callable[[], object]) -> list:
+    """Run every check, so that one try reports every missing input instead of one per try: each failure but the
+    last is printed as its own `error:` line, the last raised. Returns the checks' results."""
+    results, failures = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except UserError as e:
+            failures.append(e)
+    for failure in failures[:-1]:
+        print(f"error: {printable(str(failure))}", file=sys.stderr)
+    if failures:
+        raise failures[-1]
+    return results
+
+
 def run_cli(main: Callable[[], object], interrupted: str = "interrupted") -> object:
     """Call main() as a command-line script does.
 

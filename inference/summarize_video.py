@@ -23,7 +23,7 @@ from inference.video.memory import limit_malloc_arenas
 limit_malloc_arenas()  # before torch and FFmpeg start their threads
 
 from common.cli import bounded
-from common.errors import run_cli
+from common.errors import check_all, run_cli
 from common.hints import missing_checkpoint_hint
 from inference.video.encode import DEFAULT_PRESET, PRESETS
 from inference.video.inputs import find_videos, output_folders
@@ -58,9 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    videos = find_videos(args.inputs)
-    check_file(args.checkpoint, "checkpoint file", missing_checkpoint_hint())
-    check_backbone_weights(args)
+    videos, _, _ = check_all(lambda: find_videos(args.inputs),
+                             lambda: check_file(args.checkpoint, "checkpoint file", missing_checkpoint_hint()),
+                             lambda: check_backbone_weights(args))
     batch = len(videos) > 1 or any(path.is_dir() for path in args.inputs)
     folders = dict(zip(videos, output_folders(videos, args.out_dir, batch)))
     # PyTorch and FFmpeg take seconds to import, more on a busy machine: the files are checked first

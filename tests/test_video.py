@@ -434,6 +434,10 @@ def test_command_line_error_is_one_line(files, tmp_path):
     done = run_cli(tmp_path / "missing.mp4", "--checkpoint", files["checkpoint"])
     assert done.returncode == 2
     assert done.stderr == f"error: {tmp_path / 'missing.mp4'}: video file not found\n"
+    both = run_cli(tmp_path / "missing.mp4", "--checkpoint", tmp_path / "missing.pt")  # every missing file at once
+    assert both.returncode == 2
+    assert both.stderr.startswith(f"error: {tmp_path / 'missing.mp4'}: video file not found\n"
+                                  f"error: {tmp_path / 'missing.pt'}: checkpoint file not found; use a released model")
 
 
 @pytest.mark.slow
