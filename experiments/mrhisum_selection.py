@@ -34,9 +34,6 @@ from evaluation.experiment import sigma_folders
 from evaluation.mrhisum import METRICS, evaluate_video, mean_metrics
 from evaluation.scalars import read_loss_events
 from evaluation.selection import improvement, select_epoch
-from model.checkpoints import load_model
-from model.device import numerics, resolve_device
-from model.streaming import H5Videos, Reader, check_videos, scored
 
 DATASET = "MrHiSum"
 NAMES = {"f_score": "F1", "map50": "mAP@50", "map15": "mAP@15", "tau": "Kendall's \u03c4", "rho": "Spearman's \u03c1"}
@@ -75,6 +72,8 @@ class TestScorer:
     """Scores checkpoints on the test videos, each file once."""
 
     def __init__(self, dataset_file: Path, keys: list[str], splits_file: Path, device, workers: int, block_size: int):
+        from model.streaming import H5Videos, Reader  # PyTorch: imported once main() has checked the files
+
         self.device, self.block_size = device, block_size
         with open_h5(dataset_file) as h5:
             self.width = VideoGroup(h5, dataset_file, keys[0], splits_file).shape("features")[1]
@@ -84,6 +83,9 @@ class TestScorer:
 
     def __call__(self, path: Path) -> dict:
         """{"mean_score": m, "metrics": {...}} of the checkpoint `path` on the test videos."""
+        from model.checkpoints import load_model
+        from model.streaming import scored
+
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest not in self.done:
             model = load_model(path, self.device, self.block_size, input_size=self.width)
@@ -169,6 +171,11 @@ def main(argv: list[str] | None = None) -> None:
     keys = load_splits(args.splits_file)[0]["test_keys"]
     if not Path(args.exp_dir).is_dir():
         raise UserError(f"{args.exp_dir}: experiment folder not found")
+    open_h5(args.dataset_file).close()
+    # PyTorch takes seconds to import, more on a busy machine: the files above are checked before it loads
+    from model.device import numerics, resolve_device
+    from model.streaming import check_videos
+
     check_videos(args.dataset_file, keys, None, args.splits_file, ground_truth=True)
     device = resolve_device(args.device)
     scorer = TestScorer(args.dataset_file, keys, args.splits_file, device, args.workers, args.block_size)

@@ -53,7 +53,7 @@ def command(name, f):
 @pytest.mark.parametrize("name", [pytest.param("main.py", marks=pytest.mark.slow), "inference.py splits",
                                   "inference.py h5", "inference.py models", "evaluate_experiment.py",
                                   "choose_best_model.py", "compute_fscores.py", "random_baseline.py",
-                                  pytest.param("mrhisum_selection.py", marks=pytest.mark.slow)])
+                                  "mrhisum_selection.py"])
 def test_every_entry_point_says_how_to_get_missing_data(files, name):
     line, path, hint = command(name, files)
     done = run_script(*line)
@@ -83,9 +83,14 @@ def test_the_paths_are_checked_before_pytorch_loads(files):
     """A missing file is reported before the slow imports (seconds, more on a busy machine)."""
     for script, args in (("inference/inference.py", ["--splits_file", files["no_splits"]]),
                          ("experiments/run_splits.py", ["--video_type", "SumMe", "--splits_file", files["no_splits"],
-                                                        "--dataset_file", files["h5"]])):
+                                                        "--dataset_file", files["h5"]]),
+                         ("experiments/mrhisum_selection.py", [files["exp"], "--splits_file", files["no_splits"]])):
         err, imported = checked_before_pytorch(script, *args)
         assert "splits file not found" in err and not imported, (script, err)
+    files["exp"].mkdir()
+    err, imported = checked_before_pytorch("experiments/mrhisum_selection.py", files["exp"], "--splits_file",
+                                           files["splits"], "--dataset_file", files["no_h5"])
+    assert "dataset file not found" in err and not imported, err
 
 
 def test_the_video_commands_check_their_files_before_pytorch_loads(tmp_path):
