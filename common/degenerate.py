@@ -1,10 +1,10 @@
 """Features and scores that are computed without error but mean nothing: (nearly) the same for every frame.
 
 GoogLeNet weights of the right shapes but wrong values give pool5 features around 1e-13 that CA-SUM maps to one
-score for every frame; the knapsack then keeps the first shots that fit, and the page and the plot show a flat
-line. A still video can give such features too, so the commands warn (common.errors.warn) instead of failing.
-A dataset h5 built from such features, or with `make_dataset_from_videos.py --random_backbone`, is warned about
-where it is trained on and evaluated.
+score for every frame; the knapsack's choice then rests on rounding-sized differences, and the page and the plot
+show a flat line. A still video can give such features too, so the commands warn (common.errors.warn) instead of
+failing. A dataset h5 built from such features, or with `make_dataset_from_videos.py --random_backbone`, is warned
+about where it is trained on and evaluated.
 """
 from pathlib import Path
 
@@ -49,7 +49,8 @@ def feature_warning(features: np.ndarray, where: object) -> str | None:
 def score_warning(scores: np.ndarray, where: object) -> str | None:
     """The warning for CA-SUM's scores [n_frames] of the video `where`, or None when they vary."""
     return warning(scores, f"{where}: CA-SUM's scores are",
-                   "the summary is the first shots that fit, not a choice; check the checkpoint and the features")
+                   "which shots the summary keeps is decided by rounding-sized differences, not a choice; check "
+                   "the checkpoint and the features")
 
 
 def random_dataset_warning(path: Path) -> str | None:

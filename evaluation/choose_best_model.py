@@ -30,7 +30,6 @@ import argparse
 
 from common.cli import description
 from common.datasets import DATASET_NAMES, DATASETS, EVAL_METHODS
-from common.degenerate import random_dataset_warning
 from common.errors import run_cli, warn
 from common.paths import default_dataset_file, default_splits_file
 from common.splits import load_splits
@@ -65,8 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     annotations, anno_path = load_annotations(args.anno) if DATASETS[args.dataset].annotations else (None, None)
     eval_method = args.eval_method or DATASETS[args.dataset].eval_method
     warning = protocol_warning(args.dataset, eval_method)
-    for message in filter(None, (warning, random_dataset_warning(dataset_file))):
-        warn(message)
+    if warning:
+        warn(warning)
     report_experiment(args.exp_dir, args.dataset, ReportInputs(dataset_file, splits_file, eval_method, annotations,
                                                                anno_path))
     if warning:

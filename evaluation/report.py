@@ -12,7 +12,8 @@ import numpy as np
 
 from common import fileio
 from common.datasets import DATASETS
-from common.errors import UserError
+from common.degenerate import random_dataset_warning
+from common.errors import UserError, warn
 from common.numbers import fixed
 from common.splits import load_splits
 from evaluation.baseline_cache import BASELINE_KEYS, BaselineCache, compute_baselines
@@ -330,6 +331,9 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
     splits = load_splits(inputs.splits_file)
     seeds = seed_experiments(exp_dir)
     grids = [(seed, folder, find_runs(folder, dataset, len(splits))) for seed, folder in seeds or [(None, exp_dir)]]
+    meaningless = random_dataset_warning(inputs.dataset_file)  # said before the report, after it, and in the JSON
+    if meaningless:
+        warn(meaningless)
     anno_path = inputs.anno_path if inputs.annotations is not None else None
     cache = BaselineCache(exp_dir, dataset, inputs.dataset_file, inputs.splits_file, inputs.eval_method, anno_path,
                           inputs.seeds)
@@ -343,6 +347,7 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
         for seed, folder, grid in grids:
             report, lines = choose(grid, inputs.annotations, inputs.anno_path, data, baselines, inputs.seeds,
                                    inputs.eval_method)
+            report["warnings"] = [meaningless] if meaningless else []
             path = report_path(folder, dataset, inputs.eval_method)
             fileio.write_json(path, report, indent=2)
             if seed is not None:
@@ -359,4 +364,6 @@ def report_experiment(exp_dir: Path, dataset: str, inputs: ReportInputs) -> tupl
         print(f"wrote {path}")
     if computed:  # after the reports: a report that fails leaves no new cache behind
         cache.save(baselines)
+    if meaningless:
+        warn(meaningless)
     return summary, chosen

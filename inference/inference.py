@@ -127,8 +127,8 @@ def constant_scores_warning(path: Path, split: int, keys: list[str], scores: lis
         return None
     shown = ", ".join(constant[:5]) + (", ..." if len(constant) > 5 else "")
     return (f"{path}: CA-SUM gave (nearly) the same score to every frame of {len(constant)} of the {len(keys)} test "
-            f"videos of split {split} ({shown}): their summaries are the first shots that fit, not a choice; check "
-            f"the checkpoint and the features of {dataset_file}")
+            f"videos of split {split} ({shown}): which shots their summaries keep is decided by rounding-sized "
+            f"differences, not a choice; check the checkpoint and the features of {dataset_file}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -202,6 +202,23 @@ def test_chain_on_an_experiment(experiment, h5_path, tmp_path, capsys):
     assert [entry["split"] for entry in report["splits"]] == [0, 1, 2, 3, 4]
     assert all(20 <= entry["epoch"] <= 23 for entry in report["splits"])
     assert f"Avg values :=> F1: {report['f_score']:.2f}\n" in done.stdout
+    assert report["warnings"] == [] and done.stderr == ""
+
+
+def test_a_random_backbone_dataset_is_said_to_mean_nothing(experiment, h5_path, tmp_path, capsys):
+    """A dataset made with make_dataset_from_videos.py --random_backbone: the warning before and after the report
+    (whose table would hide the first), and in the report's JSON."""
+    exp, h5 = tmp_path / "exp", tmp_path / "random.h5"
+    shutil.copytree(experiment, exp)
+    shutil.copyfile(h5_path, h5)
+    with h5py.File(h5, "a") as data:
+        data.attrs["backbone"] = "random"
+    evaluate_experiment.main([str(exp), "SumMe", "max", "--dataset_file", str(h5), "--splits_file", str(SPLITS),
+                              "--workers", "1"])
+    warning = (f"{h5}: its features come from a GoogLeNet of random weights (make_dataset_from_videos.py "
+               f"--random_backbone): what is trained or evaluated on it means nothing")
+    assert capsys.readouterr().err.splitlines() == [f"warning: {warning}"] * 2
+    assert json.loads((exp / "SumMe_best_models.json").read_text())["warnings"] == [warning]
 
 
 @pytest.mark.slow
@@ -319,7 +336,7 @@ def test_tvsum_chain_with_annotations(anno_path, recipes, tmp_path):
     with EvalDataset(h5) as data:
         direct = choose(find_runs(exp, "TVSum", 5), load_tvsum_annotations(anno), anno, data, baselines)[0]
     direct = json.loads(json.dumps(direct))
-    assert report == direct and all(isinstance(entry["rho"], float) for entry in report["splits"])
+    assert report == {**direct, "warnings": []} and all(isinstance(entry["rho"], float) for entry in report["splits"])
 
     wrong = tmp_path / "anno.tsv"  # video_38 annotated with 15 frames more than the h5 has
     wrong.write_text("".join(f"id{k}\tX\t{','.join(['2'] * (counts.get(f'video_{k}', 30) + 15 * (k == 38)))}\n"

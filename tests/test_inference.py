@@ -224,8 +224,8 @@ def test_constant_scores_are_a_warning(tmp_path, summe):
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     checkpoint = next((tmp_path / "models" / "SumMe" / "split0").iterdir())
     assert warnings == [f"warning: {checkpoint}: CA-SUM gave (nearly) the same score to every frame of 2 of the 2 "
-                        f"test videos of split 0 (video_5, video_6): their summaries are the first shots that fit, not "
-                        f"a choice; check the checkpoint and the features of {h5}"]
+                        f"test videos of split 0 (video_5, video_6): which shots their summaries keep is decided by "
+                        f"rounding-sized differences, not a choice; check the checkpoint and the features of {h5}"]
     assert len(done.stdout.splitlines()) == 3
 
 

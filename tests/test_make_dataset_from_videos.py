@@ -189,7 +189,7 @@ def test_unreadable_or_unannotated_videos_fail_alone(built, tmp_path, capsys):
     assert errors[0] == (f"error: {tmp_path / 'ann.csv'}: no rows for video c.mp4 (every video needs its "
                          f"annotations)")
     assert errors[1].startswith(f"error: {folder / 'truncated.mp4'}: not a readable video (")
-    assert (f"{folder / 'one.mp4'}: video_2, 6 sampled frames, 7 shots, 1 annotator\n  cut shots longer than the "
+    assert (f"{folder / 'one.mp4'}: video_2, 6 sampled frames, 7 shots, 1 annotator\n  cut every shot longer than the "
             f"summary's budget (13 frames): 1 KTS shot became 7 shots\n") in out
     with h5py.File(tmp_path / "x.h5", "r") as h5:
         assert [h5[k]["video_name"][()].decode() for k in sorted(h5)] == ["a.mp4", "one.mp4"]

@@ -47,7 +47,7 @@ def test_the_printout_says_which_cut_was_made():
     assert segment(features, picks, 900, 10.0, 1.0, "v").cut_text(10.0) == \
         "cut 1 KTS shot longer than 10 s: 1 KTS shot became 3 shots"
     assert segment(features[:2], picks[:2], 30, 10.0, 0.15, "v").cut_text(10.0) == \
-        "cut shots longer than the summary's budget (4 frames): 1 KTS shot became 8 shots"
+        "cut every shot longer than the summary's budget (4 frames): 1 KTS shot became 8 shots"
     assert segment(features, picks, 900, 10.0, 0.05, "v").cut_text(10.0) == \
-        "cut 1 KTS shot longer than 10 s and shots longer than the summary's budget (45 frames): 1 KTS shot " \
-        "became 21 shots"
+        "cut 1 KTS shot longer than 10 s, then every shot longer than the summary's budget (45 frames): 1 KTS " \
+        "shot became 21 shots"

@@ -324,7 +324,7 @@ def test_single_shot_clip_gets_a_summary_within_the_budget(files, tmp_path, caps
     assert 0 < len(wanted) <= budget
     assert len(decoded_frames(tmp_path / "summary.mp4")) == len(wanted)
     printed = capsys.readouterr().out
-    assert f"cut shots longer than the summary's budget ({budget} frames): 1 KTS shot became " in printed
+    assert f"cut every shot longer than the summary's budget ({budget} frames): 1 KTS shot became " in printed
 
 
 def test_one_second_video_gets_a_summary(files, tmp_path):

@@ -53,8 +53,9 @@ class Shots:
         if self.long_cut:
             reasons.append(f"{plural(self.long_cut, 'KTS shot')} longer than {max_shot_seconds:g} s")
         if self.budget_cut:
-            reasons.append(f"shots longer than the summary's budget ({plural(self.budget, 'frame')})")
-        return (f"cut {' and '.join(reasons)}: {plural(self.n_cut, 'KTS shot')} became "
+            reasons.append(f"{'then ' * bool(reasons)}every shot longer than the summary's budget "
+                           f"({plural(self.budget, 'frame')})")
+        return (f"cut {', '.join(reasons)}: {plural(self.n_cut, 'KTS shot')} became "
                 f"{plural(int(np.sum(self.cut)), 'shot')}")
 
 
