@@ -18,7 +18,6 @@ import contextlib
 import math
 import random
 import shutil
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -84,11 +83,6 @@ def run_state(config) -> str:
     return "interrupted" if any(f.is_dir() and any(f.iterdir()) for f in folders) else "new"
 
 
-def stopped_before_saving(config, resume_file: Path) -> bool:
-    """Whether an interrupted run stopped before its first resume.pt (--resume then starts over)."""
-    return run_state(config) == "interrupted" and not resume_file.is_file()
-
-
 def clear_run(config) -> None:
     """Remove every output of the run (its logs, results and models folders)."""
     for folder in (config.log_dir, config.score_dir, config.save_dir):
@@ -132,11 +126,7 @@ class Trainer:
         if source.main:
             for folder in (self.config.log_dir, self.config.score_dir, self.config.save_dir):
                 fileio.remove_stale_temporaries(folder)
-        unsaved = resume and stopped_before_saving(self.config, self.resume_state.path)
         restored = self.resume_state.load() if resume else None
-        if unsaved and source.main:
-            tqdm.write(f"{self.config.run_label}: no epoch was saved for --resume yet (resume.pt, every "
-                       f"--resume_every epochs): starting from epoch 0")
         if restored is not None:
             epoch, self.best_loss, self.best_epoch, extra = restored
             self.start_epoch = epoch + 1
@@ -145,6 +135,9 @@ class Trainer:
                 tqdm.write(f"{self.config.run_label}: resuming after epoch {epoch}")
         else:
             if source.main:
+                if resume and run_state(self.config) == "interrupted":  # stopped before its first resume.pt
+                    tqdm.write(f"{self.config.run_label}: no epoch was saved for --resume yet (resume.pt, every "
+                               f"--resume_every epochs): starting from epoch 0")
                 clear_run(self.config)
             for task in source.evaluate(-1):
                 task()
