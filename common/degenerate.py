@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 
 RELATIVE_SPREAD = 1e-4  # of the values' largest magnitude (at least 1): below it, differences are rounding noise
-RANDOM_BACKBONE = "random"  # a dataset file's `backbone` attribute when its features come from --random_backbone
+RANDOM_BACKBONE = "random"  # the `backbone` of a dataset file or summary.json made with --random_backbone
 
 
 def spread(values: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from common import fileio
-from common.degenerate import feature_warning, score_warning
+from common.degenerate import RANDOM_BACKBONE, feature_warning, score_warning
 from common.errors import warn
 from inference.video.analysis import analyse, backbone_batch_size
 from inference.video.dataset import write_dataset_h5
@@ -29,9 +29,9 @@ from model.checkpoints import load_model
 from model.device import resolve_device
 
 OUTPUTS = ("summary.mp4", "summary.json", "summary.html", "importance.png")
-RANDOM_BACKBONE = ("RANDOM BACKBONE: this summary means nothing",
-                   "made with a GoogLeNet of random weights (--random_backbone): the features, the scores and the "
-                   "summary mean nothing; they only show that the pipeline runs (docs/video.md, \"Offline\")")
+RANDOM_CAVEAT = ("RANDOM BACKBONE: this summary means nothing",
+                 "made with a GoogLeNet of random weights (--random_backbone): the features, the scores and the "
+                 "summary mean nothing; they only show that the pipeline runs (docs/video.md, \"Offline\")")
 OTHER_WEIGHTS = "NOT THE IMAGENET BACKBONE: this summary may mean nothing"
 FLAT_FEATURES = "FEATURES ALL ALIKE: this summary means nothing"
 FLAT_SCORES = "FLAT SCORES: this summary is not a choice"
@@ -41,7 +41,7 @@ def backbone_name(args: argparse.Namespace) -> str:
     """The backbone the features come from, as summary.json records it: "random", the weights file, or the URL
     of torchvision's weights."""
     if args.random_backbone:
-        return "random"
+        return RANDOM_BACKBONE
     return str(args.backbone_weights.resolve()) if args.backbone_weights else WEIGHTS_URL
 
 
@@ -74,11 +74,9 @@ class Summarizer:
         self.model = load_model(args.checkpoint, device=self.device, block_size=args.block_size,
                                 input_size=FEATURE_SIZE)
         self.backbone = load_backbone(args.backbone_weights, self.device, args.random_backbone)
-        other_weights = None if args.random_backbone else weights_warning(args.backbone_weights)
-        self.caveats = []  # (label, message) of every summary
-        if args.random_backbone:
-            self.caveats.append(RANDOM_BACKBONE)
-        elif other_weights:
+        self.caveats = [RANDOM_CAVEAT] if args.random_backbone else []  # (label, message) of every summary
+        other_weights = weights_warning(args.backbone_weights)  # None with --random_backbone: no file is given
+        if other_weights:
             self.caveats.append((OTHER_WEIGHTS, other_weights))
         for _, message in self.caveats:
             warn(message)
